@@ -1,0 +1,1 @@
+"""The Telegram application: handlers, texts, the generation service and scheduling."""

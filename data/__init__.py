@@ -1,0 +1,1 @@
+"""Turn raw lyric collections into lyrics.txt: one song per line, lines joined by "/"."""

@@ -1,0 +1,1 @@
+"""The character vocabulary, the LSTM, checkpoints and generation."""

@@ -1,0 +1,1 @@
+"""The training loop, presets, metrics and the retraining job."""
