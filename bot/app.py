@@ -14,6 +14,7 @@ from bot.generation import GenerationService
 from bot.logs import redact_from_logs
 from bot.handlers import MENU_COMMANDS, register_fallbacks, register_handlers
 from bot.ratelimit import UserRateLimiter
+from bot.retraining import register_retraining
 from bot.runtime import RUNTIME_KEY, BotRuntime, get_runtime
 from bot.settings import Settings
 from bot.storage import Storage
@@ -53,8 +54,7 @@ def build_application(settings: Settings) -> Application:
     )
 
     register_handlers(application)
-    # TODO: call bot.retraining.register_retraining(application, settings) here so that
-    # `python -m bot` serves /retrain, /status and the schedule; its tests register it themselves.
+    register_retraining(application, settings)
     register_fallbacks(application)
     return application
 

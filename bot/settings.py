@@ -23,6 +23,7 @@ Every variable the bot reads is listed here, with its default and unit:
 | `LYRICBOT_BATCH_WAIT_MS` | `5` | how long, in milliseconds, the worker waits for more prompts before a pass |
 | `LYRICBOT_MAX_PROMPT_CHARS` | `8` | most Han characters in one prompt (the acrostic limit) |
 | `LYRICBOT_TRAIN_PRESET` | `auto` | training preset `--prepare` uses: `cpu`, `gpu`, `auto` (gpu when CUDA is available), or `tiny` for a smoke run in seconds |
+| `LYRICBOT_TORCH_THREADS` | `1` | CPU threads the generation worker gives torch; one leaves the other core to the event loop and the database |
 | `LYRICBOT_LOG_LEVEL` | `INFO` | level of the bot's own log lines |
 
 A missing or invalid value raises `SettingsError`, whose message names the variable and
@@ -82,6 +83,7 @@ class Settings:
     batch_size: int = 64
     batch_wait_ms: float = 5.0
     max_prompt_chars: int = 8
+    torch_threads: int = 1
     train_preset: str = "auto"
     log_level: str = "INFO"
 
@@ -147,6 +149,7 @@ def _parse(values: Mapping[str, str]) -> Settings:
         batch_size=reader.integer("LYRICBOT_BATCH_SIZE", 64, minimum=1, maximum=4096),
         batch_wait_ms=reader.number("LYRICBOT_BATCH_WAIT_MS", 5.0, minimum=0.0),
         max_prompt_chars=reader.integer("LYRICBOT_MAX_PROMPT_CHARS", 8, minimum=1, maximum=64),
+        torch_threads=reader.integer("LYRICBOT_TORCH_THREADS", 1, minimum=1, maximum=256),
         train_preset=reader.choice("LYRICBOT_TRAIN_PRESET", "auto", _TRAIN_PRESETS),
         log_level=reader.choice("LYRICBOT_LOG_LEVEL", "INFO", _LOG_LEVELS, upper=True),
     )
