@@ -26,6 +26,7 @@ import time
 import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,7 +36,7 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPOSITORY))
 
 from model.checkpoint import Checkpoint, load_checkpoint  # noqa: E402
-from model.generate import GenerationRequest, LineWriter  # noqa: E402
+from model.generate import MAX_LINE_RETRIES, GenerationRequest, LineWriter  # noqa: E402
 from model.inference import FusedStepper  # noqa: E402
 from model.network import CharLSTM, LSTMConfig  # noqa: E402
 from model.vocab import Vocabulary  # noqa: E402
@@ -169,23 +170,27 @@ def measure_quality(writer: LineWriter, corpus: list[list[str]], *, count: int, 
 
 
 def measure_repetition(checkpoint: Checkpoint, corpus: list[list[str]], *, answers: int, seed: int) -> dict[str, float]:
-    """Write 4-line acrostics and return the share of lines that repeat an earlier line of the same result."""
+    """Write 4-line acrostics and return the share of lines that repeat an earlier line of the same result.
+
+    Two prompt sets: four different common line starts, and one start written
+    four times at temperature 0.5, the case most likely to repeat a line.
+    """
     rng = random.Random(seed)
     starts = [line[0] for song in corpus for line in song if line[0] in checkpoint.vocab]
-    prompts = ["".join(rng.choice(starts) for _ in range(4)) for _ in range(answers)]
+    mixed = [GenerationRequest("".join(rng.choice(starts) for _ in range(4))) for _ in range(answers)]
+    same = [GenerationRequest(rng.choice(starts) * 4, temperature=0.5) for _ in range(answers)]
 
-    shares = {}
-    for name, retries in (("with_resampling", None), ("without_resampling", 0)):
-        options = {} if retries is None else {"max_line_retries": retries}
-        writer = LineWriter(checkpoint, **options)
-        repeated = total = 0
-        for offset in range(0, answers, 64):
-            batch = [GenerationRequest(p, seed=seed + offset + i) for i, p in enumerate(prompts[offset : offset + 64])]
-            for result in writer.write(batch):
-                repeated += len(result.lines) - len(set(result.lines))
-                total += len(result.lines)
-        shares[f"repeated_line_share_{name}"] = repeated / total
-    shares["acrostics"] = answers
+    shares: dict[str, float] = {"acrostics": answers}
+    for name, retries in (("with_resampling", MAX_LINE_RETRIES), ("without_resampling", 0)):
+        writer = LineWriter(checkpoint, max_line_retries=retries)
+        for prompt_set, requests in (("mixed", mixed), ("same_start_t0.5", same)):
+            repeated = total = 0
+            for offset in range(0, answers, 64):
+                batch = [replace(r, seed=seed + offset + i) for i, r in enumerate(requests[offset : offset + 64])]
+                for result in writer.write(batch):
+                    repeated += len(result.lines) - len(set(result.lines))
+                    total += len(result.lines)
+            shares[f"repeated_line_share_{prompt_set}_{name}"] = repeated / total
     return shares
 
 

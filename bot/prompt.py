@@ -27,7 +27,7 @@ class ParsedPrompt:
 
 
 def is_han(character: str) -> bool:
-    """Whether `character` is a Han ideograph."""
+    """Return whether `character` is a Han ideograph."""
     return _HAN.fullmatch(character) is not None
 
 

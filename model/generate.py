@@ -52,10 +52,10 @@ MAX_LINE_RETRIES = 6
 SUGGESTION_COUNT = 5
 
 # The model reads lyrics as one stream in which each song follows another, so
-# from an all-zero state it is out of its depth: a 511-step cpu-preset model on
-# the Song ci ended lines after 2.7 characters on average there, against 4.8 in
-# the corpus. Each request therefore starts from the mean state at the end of
-# this many songs the model writes itself (4.0 characters with that model).
+# an all-zero state is rare in training. From that state, a 511-step cpu-preset
+# model on the Song ci ended lines after 2.7 characters on average, against 4.8
+# in the corpus. Each request therefore starts from the mean state at the end
+# of this many songs the model writes itself, which gave 4.0 with that model.
 WARMUP_SONGS = 16
 
 # Limits of a warm-up song: no end before the minimum, a cut at the maximum.
@@ -204,9 +204,9 @@ class LineWriter:
         self._line_end_id = self.vocab.index(LINE_END)
         self._special_ids = torch.tensor(self.vocab.special_ids, device=self.device)
         self._converter = opencc.OpenCC("t2s")
-        self._suggestions = self._likely_first_characters(SUGGESTION_COUNT)
         # (h, c), each (layers, 1, hidden): where every request starts
         self._start_state = self._song_end_state(warmup_songs)
+        self._suggestions = self._likely_first_characters(SUGGESTION_COUNT)
 
     @classmethod
     def from_path(cls, path: str | os.PathLike[str], **options) -> LineWriter:
@@ -246,9 +246,8 @@ class LineWriter:
 
     @torch.no_grad()
     def _likely_first_characters(self, count: int) -> list[str]:
-        """Return the characters the model most expects at the start of a song."""
-        state = self.model.initial_state(1)
-        logits, _ = self.model.step(torch.tensor([self.vocab.eos_id], device=self.device), state)
+        """Return the characters the model most expects at the start of a song, as requests start one."""
+        logits, _ = self._stepper.step(torch.tensor([self.vocab.eos_id], device=self.device), self._start_state)
         logits = logits[0].clone()
         logits[self._special_ids] = -math.inf
         logits[self._line_end_id] = -math.inf
@@ -329,7 +328,7 @@ class LineWriter:
             rng=random.Random(request.seed),
             temperature=float(request.temperature),
             top_k=vocab_size if request.top_k is None else min(request.top_k, vocab_size),
-            # p = 1 keeps everything, and infinity says so without float rounding at the tail
+            # p = 1 keeps everything, and infinity keeps it so even where float sums round up at the tail
             top_p=math.inf if request.top_p is None or request.top_p >= 1.0 else float(request.top_p),
             forced=starts[0],
             # every song in training follows an end-of-song token, so each row starts by reading one
@@ -495,7 +494,7 @@ def _inverse_cdf(cdf: Tensor, draws: Tensor) -> Tensor:
     # size, so a draw within that rounding of a boundary could pick a neighbour.
     # Batch independence is therefore exact in tests, not guaranteed bit for bit.
     total = cdf[:, -1:]  # (rows, 1)
-    # rounding could push a target up to the total; the float just below it still has a
-    # position with positive probability whose cumulative share exceeds it
+    # Rounding could push a target up to the total, so it is capped just below it. Some
+    # position with positive probability still has a cumulative share above the cap.
     targets = torch.minimum(draws.to(cdf.dtype)[:, None] * total, torch.nextafter(total, torch.zeros_like(total)))
     return torch.searchsorted(cdf, targets, right=True).squeeze(1)  # (rows,)

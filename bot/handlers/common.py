@@ -19,7 +19,7 @@ def user_texts(update: Update) -> Texts:
 
 
 def is_not_modified(error: BadRequest) -> bool:
-    """Whether Telegram rejected an edit because it would change nothing."""
+    """Return whether Telegram rejected an edit because it would change nothing."""
     return "message is not modified" in error.message.lower()
 
 
