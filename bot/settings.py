@@ -97,16 +97,23 @@ class Settings:
         cls, environ: Mapping[str, str] | None = None, env_file: Path | str | None = ".env"
     ) -> Settings:
         """Read the settings from `environ` (default `os.environ`) over the values in `env_file`."""
-        values: dict[str, str] = {}
-        if env_file is not None and Path(env_file).is_file():
-            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
-        values.update(os.environ if environ is None else environ)
-        return _parse(values)
+        return _parse(read_environment(environ, env_file))
+
+
+def read_environment(
+    environ: Mapping[str, str] | None = None, env_file: Path | str | None = ".env"
+) -> dict[str, str]:
+    """Return the variables of `env_file`, when it exists, overridden by `environ` (default `os.environ`)."""
+    values: dict[str, str] = {}
+    if env_file is not None and Path(env_file).is_file():
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+    return values
 
 
 def _parse(values: Mapping[str, str]) -> Settings:
     """Build `Settings` from raw strings, checking each one."""
-    reader = _Reader(values)
+    reader = SettingsReader(values)
 
     token = reader.required("TELEGRAM_BOT_TOKEN")
     if not _TOKEN_PATTERN.fullmatch(token):
@@ -173,8 +180,8 @@ def _check_database_url(url: str) -> None:
         )
 
 
-class _Reader:
-    """Typed access to raw setting strings; every failure names its variable."""
+class SettingsReader:
+    """Typed access to raw setting strings, used by every settings module. Each error names its variable."""
 
     def __init__(self, values: Mapping[str, str]) -> None:
         self._values = values
@@ -199,7 +206,8 @@ class _Reader:
             raise SettingsError(name, f"invalid URL {value!r}; expected http(s)://host[:port]")
         return value
 
-    def integer(self, name: str, default: int, *, minimum: int, maximum: int | None = None) -> int:
+    def integer(self, name: str, default: int | None, *, minimum: int, maximum: int | None = None) -> int | None:
+        """Parse an integer from `minimum` to `maximum` (no upper bound when None), or return `default` when unset."""
         raw = self.optional(name)
         if raw is None:
             return default
@@ -208,11 +216,12 @@ class _Reader:
         except ValueError:
             raise SettingsError(name, f"invalid integer {raw!r}") from None
         if value < minimum or (maximum is not None and value > maximum):
-            bounds = f"at least {minimum}" if maximum is None else f"between {minimum} and {maximum}"
+            bounds = f"of at least {minimum}" if maximum is None else f"between {minimum} and {maximum}"
             raise SettingsError(name, f"{value} is out of range; use a value {bounds}")
         return value
 
-    def number(self, name: str, default: float, *, minimum: float) -> float:
+    def number(self, name: str, default: float | None, *, minimum: float, above: bool = False) -> float | None:
+        """Parse a finite number of at least `minimum` (strictly above it when `above`), or return `default` when unset."""
         raw = self.optional(name)
         if raw is None:
             return default
@@ -220,8 +229,12 @@ class _Reader:
             value = float(raw)
         except ValueError:
             raise SettingsError(name, f"invalid number {raw!r}") from None
-        if not value >= minimum or value == float("inf"):
-            raise SettingsError(name, f"{raw} is out of range; use a finite value of at least {minimum}")
+
+        # written as "not in range" so that NaN, which fails every comparison, is rejected too
+        in_range = value > minimum if above else value >= minimum
+        if not in_range or value == float("inf"):
+            bound = f"above {minimum}" if above else f"of at least {minimum}"
+            raise SettingsError(name, f"{raw} is out of range; use a finite value {bound}")
         return value
 
     def choice(self, name: str, default: str, choices: tuple[str, ...], *, upper: bool = False) -> str:

@@ -28,9 +28,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
-from dotenv import dotenv_values
 
-from bot.settings import SettingsError
+from bot.settings import SettingsError, SettingsReader, read_environment
 
 SCHEDULE_OFF = "off"
 
@@ -66,11 +65,7 @@ class RetrainSettings:
         cls, environ: Mapping[str, str] | None = None, env_file: Path | str | None = ".env"
     ) -> RetrainSettings:
         """Read the settings from `environ` (default `os.environ`) over the values in `env_file`."""
-        values: dict[str, str] = {}
-        if env_file is not None and Path(env_file).is_file():
-            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
-        values.update(os.environ if environ is None else environ)
-        return _parse(values)
+        return _parse(read_environment(environ, env_file))
 
 
 def parse_schedule(expression: str, timezone: str) -> CronTrigger:
@@ -102,46 +97,17 @@ def parse_schedule(expression: str, timezone: str) -> CronTrigger:
 def _parse(values: Mapping[str, str]) -> RetrainSettings:
     """Build RetrainSettings from raw strings, checking each one."""
     defaults = RetrainSettings()
+    reader = SettingsReader(values)
 
-    def raw(name: str) -> str | None:
-        value = values.get(name, "").strip()
-        return value or None
-
-    def number(name: str, default: float | None, *, minimum: float, above: bool = False) -> float | None:
-        text = raw(name)
-        if text is None:
-            return default
-        try:
-            value = float(text)
-        except ValueError:
-            raise SettingsError(name, f"invalid number {text!r}") from None
-        too_small = value <= minimum if above else value < minimum
-        if too_small or value != value or value == float("inf"):
-            bound = f"above {minimum}" if above else f"at least {minimum}"
-            raise SettingsError(name, f"{text} is out of range; use a finite value {bound}")
-        return value
-
-    def integer(name: str, default: int | None, *, minimum: int) -> int | None:
-        text = raw(name)
-        if text is None:
-            return default
-        try:
-            value = int(text)
-        except ValueError:
-            raise SettingsError(name, f"invalid integer {text!r}") from None
-        if value < minimum:
-            raise SettingsError(name, f"{value} is out of range; use a value of at least {minimum}")
-        return value
-
-    schedule = raw("LYRICBOT_RETRAIN_SCHEDULE") or defaults.schedule
+    schedule = reader.text("LYRICBOT_RETRAIN_SCHEDULE", defaults.schedule)
     if schedule.lower() == SCHEDULE_OFF:
         schedule = None
-    timezone = raw("LYRICBOT_RETRAIN_TIMEZONE") or defaults.timezone
+    timezone = reader.text("LYRICBOT_RETRAIN_TIMEZONE", defaults.timezone)
     if schedule is not None:
         parse_schedule(schedule, timezone)
 
-    good = number("LYRICBOT_RETRAIN_GOOD_SCORE", defaults.good_score, minimum=1.0)
-    bad = number("LYRICBOT_RETRAIN_BAD_SCORE", defaults.bad_score, minimum=0.0)
+    good = reader.number("LYRICBOT_RETRAIN_GOOD_SCORE", defaults.good_score, minimum=1.0)
+    bad = reader.number("LYRICBOT_RETRAIN_BAD_SCORE", defaults.bad_score, minimum=0.0)
     if good > 5:
         raise SettingsError("LYRICBOT_RETRAIN_GOOD_SCORE", f"{good} is out of range; scores go from 1 to 5")
     if bad >= good:
@@ -153,15 +119,15 @@ def _parse(values: Mapping[str, str]) -> RetrainSettings:
     return RetrainSettings(
         schedule=schedule,
         timezone=timezone,
-        min_ratings=integer("LYRICBOT_RETRAIN_MIN_RATINGS", defaults.min_ratings, minimum=0),
+        min_ratings=reader.integer("LYRICBOT_RETRAIN_MIN_RATINGS", defaults.min_ratings, minimum=0),
         good_score=good,
         bad_score=bad,
-        tolerance=number("LYRICBOT_RETRAIN_TOLERANCE", defaults.tolerance, minimum=0.0),
-        epochs=integer("LYRICBOT_RETRAIN_EPOCHS", defaults.epochs, minimum=1),
-        minutes=number("LYRICBOT_RETRAIN_MINUTES", defaults.minutes, minimum=0.0, above=True),
-        max_steps=integer("LYRICBOT_RETRAIN_MAX_STEPS", None, minimum=1),
-        learning_rate=number("LYRICBOT_RETRAIN_LEARNING_RATE", None, minimum=0.0, above=True),
-        timeout_minutes=number("LYRICBOT_RETRAIN_TIMEOUT_MINUTES", defaults.timeout_minutes, minimum=0.0, above=True),
-        threads=integer("LYRICBOT_RETRAIN_THREADS", defaults.threads, minimum=1),
-        progress_seconds=number("LYRICBOT_RETRAIN_PROGRESS_SECONDS", defaults.progress_seconds, minimum=0.0),
+        tolerance=reader.number("LYRICBOT_RETRAIN_TOLERANCE", defaults.tolerance, minimum=0.0),
+        epochs=reader.integer("LYRICBOT_RETRAIN_EPOCHS", defaults.epochs, minimum=1),
+        minutes=reader.number("LYRICBOT_RETRAIN_MINUTES", defaults.minutes, minimum=0.0, above=True),
+        max_steps=reader.integer("LYRICBOT_RETRAIN_MAX_STEPS", None, minimum=1),
+        learning_rate=reader.number("LYRICBOT_RETRAIN_LEARNING_RATE", None, minimum=0.0, above=True),
+        timeout_minutes=reader.number("LYRICBOT_RETRAIN_TIMEOUT_MINUTES", defaults.timeout_minutes, minimum=0.0, above=True),
+        threads=reader.integer("LYRICBOT_RETRAIN_THREADS", defaults.threads, minimum=1),
+        progress_seconds=reader.number("LYRICBOT_RETRAIN_PROGRESS_SECONDS", defaults.progress_seconds, minimum=0.0),
     )

@@ -13,7 +13,7 @@ from db import queries
 from db.engine import make_sync_engine
 from db.models import ModelVersion, RunStatus, RunTrigger
 from model.checkpoint import load_checkpoint
-from tests.retrain.conftest import prepare_data_dir, read_runs
+from tests.retrain.conftest import lengthen_corpus, prepare_data_dir, read_runs
 from training import retrain as job
 
 BUDGET = ["--max-steps", "12", "--epochs", "5", "--threads", "1"]
@@ -134,6 +134,10 @@ def test_job_records_bad_corpus(database, job_files):
 def test_job_records_timeout(database, job_files):
     lyrics, served = job_files
     before = load_checkpoint(served).version
+    # On the tiny corpus alone, a warm process with one torch thread ran every phase of
+    # the job in under 30 ms, so the timeout below did not always expire. One epoch over
+    # the lengthened corpus is about 5,000 optimizer steps, far more than a device runs in 30 ms.
+    lengthen_corpus(lyrics)
 
     assert run_job(database, lyrics, served, "--minutes", "1", "--timeout-minutes", "0.0005") == job.EXIT_FAILED
 
@@ -141,6 +145,7 @@ def test_job_records_timeout(database, job_files):
     assert run.status is RunStatus.FAILED
     assert run.error == "timed out after 0.0005 minutes"
     assert load_checkpoint(served).version == before
+    assert not (served.parent / "runs" / str(run.id) / job.CANDIDATE_NAME).exists()
 
 
 def test_job_stops_on_cancel_request(database, job_files):
