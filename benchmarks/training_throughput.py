@@ -3,9 +3,10 @@
 Both sides train the same network shape: embedding 128, two LSTM layers of
 1024 and an extra linear layer of 1024. Each trains on the training songs for
 the same number of seconds after a few uncounted warm-up steps, and reports
-training characters per second. The recipe runs as the tutorial does (float32, a Dataset of Python
-samples, Adam); the product runs its own loop (one index tensor, carried
-state, bf16 autocast, fused AdamW, its vocabulary with min_freq).
+training characters per second. The recipe runs as the tutorial does:
+float32, a Dataset of Python samples and Adam. The product runs its own loop:
+one index tensor, carried state, bf16 autocast, fused AdamW and its
+vocabulary with min_freq.
 
     python -m benchmarks.training_throughput --data var/lyrics.txt
 """

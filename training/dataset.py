@@ -192,6 +192,53 @@ class StreamBatches:
             yield inputs[:, start:end], targets[:, start:end]
 
 
+class RandomWindows:
+    """Batches of windows cut at shuffled positions of the training stream, for training from a zero state.
+
+    Each epoch shuffles the song order, joins the songs into one stream and
+    cuts it into windows of `seq_len` + 1 indices at a random phase, then
+    serves the windows in random order. Neighbouring windows in a batch come
+    from unrelated places, unlike StreamBatches, whose rows continue from one
+    batch to the next.
+    """
+
+    def __init__(self, songs: EncodedSongs, *, batch_size: int, seq_len: int, seed: int) -> None:
+        if len(songs) == 0:
+            raise ValueError("no training songs")
+        self.songs = songs
+        self.batch_size = batch_size
+        self.seq_len = seq_len
+        self.seed = seed
+
+        total = int(songs.ids.numel())
+        # a corpus shorter than one window gets one shorter window
+        self.window = min(seq_len, total - 1)
+        self.windows = max(1, (total - 1) // self.window)
+        self.steps_per_epoch = -(-self.windows // batch_size)
+
+    def epoch(
+        self, epoch: int, *, start_step: int = 0, device: torch.device | str | None = None
+    ) -> Iterator[tuple[Tensor, Tensor]]:
+        """Yield (inputs, targets), each (batch, seq_len), for one epoch from `start_step` on."""
+        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+        stream = self.songs.select(torch.randperm(len(self.songs), generator=generator)).ids
+        if device is not None and torch.device(device).type == "cuda":
+            stream = stream.pin_memory().to(device, non_blocking=True)
+
+        # window k starts at phase + k * window; the phase shifts the cuts from epoch to epoch
+        spare = stream.numel() - 1 - self.windows * self.window
+        phase = int(torch.randint(0, spare + 1, (1,), generator=generator))
+        starts = phase + torch.randperm(self.windows, generator=generator) * self.window
+        offsets = torch.arange(self.window + 1)
+        if stream.device.type != "cpu":
+            starts, offsets = starts.to(stream.device), offsets.to(stream.device)
+
+        for step in range(start_step, self.steps_per_epoch):
+            chosen = starts[step * self.batch_size : (step + 1) * self.batch_size]
+            chunk = stream[chosen.unsqueeze(1) + offsets]  # (batch, window + 1)
+            yield chunk[:, :-1], chunk[:, 1:]
+
+
 def first_batch_rows(songs: EncodedSongs, *, rows: int, seq_len: int) -> tuple[Tensor, Tensor]:
     """Return (inputs, targets), each (rows, seq_len), from the start of the stream in corpus order."""
     needed = rows * seq_len + 1

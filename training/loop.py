@@ -27,6 +27,7 @@ from model.network import CharLSTM, LSTMState
 from model.vocab import Vocabulary
 from training.config import TrainConfig
 from training.dataset import (
+    RandomWindows,
     StreamBatches,
     corpus_fingerprint,
     encode_with_vocab,
@@ -173,7 +174,8 @@ class _Run:
         encoded = encode_with_vocab(songs, vocab)
         train_songs = encoded.select(train_ids)
         val_songs = encoded.select(val_ids)
-        batches = StreamBatches(train_songs, batch_size=config.batch_size, seq_len=config.seq_len, seed=config.seed)
+        sampler = StreamBatches if config.sampling == "stream" else RandomWindows
+        batches = sampler(train_songs, batch_size=config.batch_size, seq_len=config.seq_len, seed=config.seed)
 
         model = CharLSTM(model_config)
         if source is not None:
@@ -269,6 +271,8 @@ class _Run:
                     # forward, backward, clip, step
                     step_started = time.perf_counter()
                     loss, state = self.train_step(inputs, targets, state)
+                    if config.sampling != "stream":
+                        state = None
                     counters.train_time_s += time.perf_counter() - step_started
                     counters.step += 1
                     counters.epoch_step += 1

@@ -37,6 +37,7 @@ def test_get_preset_names_the_choices() -> None:
         ({"learning_rate": 0.0}, "learning_rate must be positive"),
         ({"time_budget_s": -1.0}, "time_budget_s must be positive"),
         ({"device": "tpu"}, "device must be auto, cpu or cuda"),
+        ({"sampling": "shuffled"}, "sampling must be stream or random"),
     ],
 )
 def test_invalid_values_are_rejected(overrides: dict, expected: str) -> None:

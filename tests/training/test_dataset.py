@@ -10,6 +10,7 @@ import torch
 from model.vocab import Vocabulary
 from training.dataset import (
     DatasetError,
+    RandomWindows,
     StreamBatches,
     corpus_fingerprint,
     encode_with_vocab,
@@ -173,3 +174,40 @@ def test_first_batch_rows_rejects_short_corpus() -> None:
 
     with pytest.raises(ValueError, match="need"):
         first_batch_rows(encode_with_vocab(songs, vocab), rows=2, seq_len=16)
+
+
+def test_random_windows_are_shifted_pairs() -> None:
+    songs = [f"{char}风吹过小山/月光照在河上/" for char in "春夏秋冬山水云天"]
+    vocab = Vocabulary.build(songs, min_freq=1)
+    windows = RandomWindows(encode_with_vocab(songs, vocab), batch_size=4, seq_len=8, seed=1)
+
+    batches = list(windows.epoch(0))
+    assert len(batches) == windows.steps_per_epoch
+    for inputs, targets in batches:
+        assert inputs.shape[1] == 8
+        assert torch.equal(targets[:, :-1], inputs[:, 1:])
+    assert sum(inputs.shape[0] for inputs, _ in batches) == windows.windows
+
+
+def test_random_windows_are_seeded_per_epoch() -> None:
+    songs = [f"{char}风吹过小山/" for char in "春夏秋冬山水云天"]
+    vocab = Vocabulary.build(songs, min_freq=1)
+    encoded = encode_with_vocab(songs, vocab)
+
+    def first(seed: int, epoch: int) -> list[list[int]]:
+        windows = RandomWindows(encoded, batch_size=2, seq_len=4, seed=seed)
+        return next(iter(windows.epoch(epoch)))[0].tolist()
+
+    assert first(1, 0) == first(1, 0)
+    assert first(1, 0) != first(1, 1)
+    assert first(1, 0) != first(2, 0)
+
+
+def test_random_windows_of_tiny_corpus_shrink() -> None:
+    songs = ["春风/"]
+    vocab = Vocabulary.build(songs, min_freq=1)
+    windows = RandomWindows(encode_with_vocab(songs, vocab), batch_size=8, seq_len=64, seed=0)
+
+    inputs, targets = next(iter(windows.epoch(0)))
+    assert inputs.shape == (1, 3)
+    assert targets.shape == (1, 3)

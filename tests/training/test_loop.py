@@ -194,3 +194,13 @@ def test_learning_rate_warms_up_then_decays() -> None:
     assert scheduled_learning_rate(config, 100, 0.5) == pytest.approx(0.55)
     assert scheduled_learning_rate(config, 1000, 1.0) == pytest.approx(0.1)
 
+
+
+def test_random_sampling_trains_and_resumes(tiny_lyrics: Path, tmp_path: Path) -> None:
+    config = TINY_PRESET.with_overrides(sampling="random", epochs=50, max_steps=8)
+    train(config, data=tiny_lyrics, out_dir=tmp_path, progress_bar=False)
+    train(config.with_overrides(max_steps=14), data=tiny_lyrics, out_dir=tmp_path, resume=tmp_path / "last.pt",
+          progress_bar=False)
+
+    assert load_checkpoint(tmp_path / "last.pt").training_state["step"] == 14
+    assert load_checkpoint(tmp_path / "last.pt").train_config["sampling"] == "random"
