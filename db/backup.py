@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy.engine import URL
 
 from db.engine import SQLITE_BUSY_TIMEOUT_MS, is_sqlite, sqlite_path
-from db.errors import BackupError
+from db.errors import BackupError, DatabaseFileNotFound
 
 logger = logging.getLogger(__name__)
 
@@ -30,13 +30,16 @@ class BackupReport:
 def backup_sqlite(url: str | URL, destination: str | os.PathLike[str], *, overwrite: bool = False) -> BackupReport:
     """Copy the SQLite database at `url` to `destination` while other connections keep writing.
 
-    A destination that is a folder gets a file named after the current UTC
-    time. The copy is checked with PRAGMA integrity_check and then renamed
-    into place, so a failed backup never leaves a partial file.
+    A destination that is an existing folder, or that ends with a path
+    separator, is a folder: it is created if missing and gets a file named
+    after the current UTC time. The copy is checked with PRAGMA
+    integrity_check and then renamed into place, so a failed backup never
+    leaves a partial file.
     """
     source = _source_path(url)
     target = Path(destination)
-    if target.is_dir():
+    if _names_folder(destination):
+        _create_backup_folder(target)
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         target = target / f"lyricbot-{stamp}.sqlite3"
     if target.exists() and target.resolve() == source.resolve():
@@ -62,6 +65,20 @@ def backup_sqlite(url: str | URL, destination: str | os.PathLike[str], *, overwr
     return report
 
 
+def _names_folder(destination: str | os.PathLike[str]) -> bool:
+    # Path() drops a trailing separator, so read it from the string as given.
+    text = os.fspath(destination)
+    separators = tuple(separator for separator in (os.sep, os.altsep) if separator)
+    return text.endswith(separators) or Path(text).is_dir()
+
+
+def _create_backup_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise BackupError(f"cannot create the backup folder {folder}: {error.strerror}") from error
+
+
 def _source_path(url: str | URL) -> Path:
     if not is_sqlite(url):
         raise BackupError(
@@ -71,7 +88,7 @@ def _source_path(url: str | URL) -> Path:
     if path is None:
         raise BackupError("an in-memory SQLite database has no file to back up")
     if not path.is_file():
-        raise BackupError(f"database file {path} not found: run `python -m db upgrade` first, or check LYRICBOT_DATABASE_URL")
+        raise DatabaseFileNotFound(path)
     return path
 
 

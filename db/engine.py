@@ -11,6 +11,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.errors import DatabaseError
+
 if TYPE_CHECKING:
     # Imported lazily below: sqlalchemy.ext.asyncio needs greenlet, which the
     # synchronous training process does not.
@@ -31,6 +33,7 @@ READ_ONLY_OPTION = "lyricbot_read_only"
 
 _SYNC_DRIVERS = {"sqlite": "sqlite+pysqlite", "postgresql": "postgresql+psycopg"}
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+SUPPORTED_SCHEMES = tuple(_SYNC_DRIVERS)
 
 
 def database_url(data_dir: str | os.PathLike[str] | None = None) -> str:
@@ -71,10 +74,13 @@ def _with_driver(url: str | URL, drivers: dict[str, str]) -> URL:
     if backend == "postgres":
         # Some hosting services still hand out the old postgres:// scheme.
         backend = "postgresql"
-    if backend in drivers:
-        return parsed.set(drivername=drivers[backend])
-    # Another database: keep the driver the caller chose.
-    return parsed
+    if backend not in drivers:
+        # The schema, its migrations and the tests cover these two only.
+        raise ValueError(
+            f"unsupported database URL scheme {parsed.drivername!r}: "
+            f"use one of {', '.join(SUPPORTED_SCHEMES)}, e.g. sqlite:///var/lyricbot.sqlite3"
+        )
+    return parsed.set(drivername=drivers[backend])
 
 
 def is_sqlite(url: str | URL) -> bool:
@@ -150,8 +156,15 @@ def read_only(engine: EngineT) -> EngineT:
 
 def _create_parent_directory(url: URL) -> None:
     path = sqlite_path(url)
-    if path is not None:
+    if path is None:
+        return
+    try:
         path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DatabaseError(
+            f"cannot create the folder {path.parent} of the SQLite database {path}: {error.strerror}. "
+            "Choose a database path whose folder can be created"
+        ) from error
 
 
 def _configure_sqlite(engine: Engine) -> None:

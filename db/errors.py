@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from db.models import RunStatus, RunTrigger, TrainingRun
@@ -112,3 +113,11 @@ class InvalidRunTransition(DatabaseError):
 
 class BackupError(DatabaseError):
     """A backup could not be made; the message names the file and the cause."""
+
+
+class DatabaseFileNotFound(BackupError):
+    """A SQLite file to back up that does not exist, at `path`."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"database file {path} not found: run `python -m db upgrade` first, or check the database URL")
+        self.path = path

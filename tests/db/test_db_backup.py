@@ -141,3 +141,44 @@ def test_cli_backup_without_database(tmp_path: Path) -> None:
     result = _run_cli("backup", str(tmp_path / "b.sqlite3"), data_dir=tmp_path / "empty")
     assert result.returncode == 1
     assert "run `python -m db upgrade` first" in result.stderr
+
+
+def test_backup_trailing_separator_creates_folder(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/db.sqlite3"
+    upgrade(url)
+    folder = tmp_path / "new" / "backups"
+
+    report = backup_sqlite(url, f"{folder}{os.sep}")
+
+    assert folder.is_dir()
+    assert report.destination.parent == folder
+    assert report.destination.name.startswith("lyricbot-")
+    _check(report.destination)
+
+
+def test_backup_folder_blocked_by_file(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/db.sqlite3"
+    upgrade(url)
+    (tmp_path / "taken").write_text("not a folder")
+
+    with pytest.raises(BackupError, match="cannot create the backup folder"):
+        backup_sqlite(url, f"{tmp_path / 'taken'}{os.sep}")
+
+
+def test_cli_backup_folder_with_separator(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    assert _run_cli("upgrade", data_dir=data_dir).returncode == 0
+
+    result = _run_cli("backup", f"{tmp_path / 'backups'}{os.sep}", data_dir=data_dir)
+
+    assert result.returncode == 0, result.stderr
+    copies = list((tmp_path / "backups").glob("lyricbot-*.sqlite3"))
+    assert len(copies) == 1
+    _check(copies[0])
+
+
+def test_cli_missing_database_names_data_dir(tmp_path: Path) -> None:
+    result = _run_cli("backup", str(tmp_path / "b.sqlite3"), data_dir=tmp_path / "absent" / "deeper")
+    assert result.returncode == 1
+    assert "check LYRICBOT_DATA_DIR" in result.stderr
+    assert not (tmp_path / "absent").exists()

@@ -165,3 +165,10 @@ async def test_sqlite_async_engine_has_one_connection(tmp_path: Path) -> None:
         assert engine.pool.size() == 1
     finally:
         await engine.dispose()
+
+
+def test_unsupported_scheme_message() -> None:
+    with pytest.raises(ValueError, match="unsupported database URL scheme 'mysql': use one of sqlite, postgresql"):
+        sync_url("mysql://u:p@127.0.0.1/db")
+    with pytest.raises(ValueError, match="unsupported database URL scheme 'foo'"):
+        async_url("foo://x")
