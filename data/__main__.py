@@ -13,9 +13,19 @@ from data.prepare import prepare_corpus
 logger = logging.getLogger("data")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Build the argument parser of both subcommands."""
-    parser = argparse.ArgumentParser(prog="lyricbot-data", description="Turn raw lyric collections into lyrics.txt.")
+def program_name(argv0: str) -> str:
+    """Return the command the user ran: `python -m data` for the module form, else the script name."""
+    name = Path(argv0).name
+    # under `python -m data`, sys.argv[0] is the path of this __main__.py
+    if name in ("", "__main__.py"):
+        return "python -m data"
+    return name
+
+
+def build_parser(prog: str = "python -m data") -> argparse.ArgumentParser:
+    """Build the argument parser of both subcommands; `prog` names the program in usage and errors."""
+    parser = argparse.ArgumentParser(prog=prog, description="Turn raw lyric collections into lyrics.txt.")
+    parser.set_defaults(prog=prog)
     commands = parser.add_subparsers(dest="command", required=True)
 
     prepare = commands.add_parser(
@@ -54,22 +64,22 @@ def build_parser() -> argparse.ArgumentParser:
 def run_prepare(args: argparse.Namespace) -> int:
     """Run `prepare` and print its report; return the exit status."""
     if args.min_chars < 1:
-        print(f"lyricbot-data: --min-chars must be at least 1, got {args.min_chars}", file=sys.stderr)
+        print(f"{args.prog}: --min-chars must be at least 1, got {args.min_chars}", file=sys.stderr)
         return 2
     if args.out.is_dir():
-        print(f"lyricbot-data: --out {args.out} is a folder; pass a file path such as {args.out / 'lyrics.txt'}", file=sys.stderr)
+        print(f"{args.prog}: --out {args.out} is a folder; pass a file path such as {args.out / 'lyrics.txt'}", file=sys.stderr)
         return 2
     try:
         report = prepare_corpus(args.sources, args.out, min_chars=args.min_chars, progress=args.progress)
     except OSError as error:
-        print(f"lyricbot-data: cannot write {args.out}: {error}; an existing file was left as it was", file=sys.stderr)
+        print(f"{args.prog}: cannot write {args.out}: {error}; an existing file was left as it was", file=sys.stderr)
         return 1
 
     print(report.format())
     if args.report_json:
         args.report_json.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     if not report.written:
-        print("lyricbot-data: no song was kept from the sources given; check the problems listed above", file=sys.stderr)
+        print(f"{args.prog}: no song was kept from the sources given; check the problems listed above", file=sys.stderr)
         return 1
     return 0
 
@@ -79,10 +89,10 @@ def run_fetch(args: argparse.Namespace) -> int:
     try:
         folder = fetch_default(args.dest, refresh=args.refresh)
     except FetchError as error:
-        print(f"lyricbot-data: {error}", file=sys.stderr)
+        print(f"{args.prog}: {error}", file=sys.stderr)
         return 1
     except OSError as error:
-        print(f"lyricbot-data: cannot use {args.dest}: {error}", file=sys.stderr)
+        print(f"{args.prog}: cannot use {args.dest}: {error}", file=sys.stderr)
         return 1
     print(folder)
     return 0
@@ -90,8 +100,9 @@ def run_fetch(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run one subcommand."""
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="lyricbot-data: %(levelname)s: %(message)s", stream=sys.stderr)
+    prog = program_name(sys.argv[0] if sys.argv else "")
+    args = build_parser(prog).parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format=f"{prog}: %(levelname)s: %(message)s", stream=sys.stderr)
     if args.command == "prepare":
         return run_prepare(args)
     return run_fetch(args)

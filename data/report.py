@@ -39,9 +39,10 @@ class PrepareReport:
         dropped = ", ".join(f"{reason} {count:,}" for reason, count in sorted(self.dropped.items())) or "none"
         skipped = ", ".join(f"{kind} {count:,}" for kind, count in sorted(self.files_skipped.items())) or "none"
         top = "  ".join(f"{char} {count:,}" for char, count in self.top_characters) or "none"
+        total_files = self.files_read + self.files_failed
         outcome = f"wrote {self.out}" if self.written else f"nothing written; {self.out} left as it was"
         rows = [
-            ("files read", f"{self.files_read:,} ({self.files_failed:,} failed; skipped by type: {skipped})"),
+            ("files read", f"{self.files_read:,} of {total_files:,} lyric files ({self.files_failed:,} failed to read), skipped by type: {skipped}"),
             ("songs read", f"{self.songs_read:,}"),
             ("songs kept", f"{self.songs_kept:,}"),
             ("songs dropped", f"{sum(self.dropped.values()):,} ({dropped})"),

@@ -88,6 +88,8 @@ def _list_folder(root: Path, listing: SourceListing, stack: ExitStack, limits: A
     def report(error: OSError) -> None:
         listing.problems.append((str(error.filename or root), f"cannot read folder: {error.strerror}"))
 
+    files_before = len(listing.files)
+    problems_before = len(listing.problems)
     for folder, dirs, files in os.walk(root, onerror=report):
         # Hidden folders (.git, .cache) hold no lyrics.
         dirs[:] = sorted(name for name in dirs if not name.startswith("."))
@@ -102,6 +104,11 @@ def _list_folder(root: Path, listing: SourceListing, stack: ExitStack, limits: A
                 listing.files.append(_file_source(path))
             else:
                 listing.skipped[suffix or "no suffix"] += 1
+
+    # Without this problem an empty folder as the only source ends with "no song
+    # was kept" and no reason, because nothing failed.
+    if len(listing.files) == files_before and len(listing.problems) == problems_before:
+        listing.problems.append((str(root), f"no lyric files found in this folder; prepare reads {SUPPORTED} files"))
 
 
 def _member_name(info: zipfile.ZipInfo) -> str:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from model.checkpoint import CheckpointError
+from model.vocab import is_han
 from model.generate import (
     MAX_LINE_LENGTH,
     MAX_PROMPT_LENGTH,
@@ -30,9 +31,18 @@ def default_checkpoint() -> Path:
     return Path(os.environ.get("LYRICBOT_DATA_DIR", "var")) / "checkpoints" / "current.pt"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Build the argument parser of `python -m model`."""
-    parser = argparse.ArgumentParser(prog="python -m model", description="Write lyric lines with a trained checkpoint.")
+def program_name(argv0: str) -> str:
+    """Return the command the user ran: `python -m model` for the module form, else the script name."""
+    name = Path(argv0).name
+    # under `python -m model`, sys.argv[0] is the path of this __main__.py
+    if name in ("", "__main__.py"):
+        return "python -m model"
+    return name
+
+
+def build_parser(prog: str = "python -m model") -> argparse.ArgumentParser:
+    """Build the argument parser; `prog` names the program in usage and errors."""
+    parser = argparse.ArgumentParser(prog=prog, description="Write lyric lines with a trained checkpoint.")
     commands = parser.add_subparsers(dest="command", required=True)
 
     write = commands.add_parser(
@@ -66,10 +76,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def check_options(args: argparse.Namespace) -> str | None:
+    """Return an error that names the invalid option of `write`, or None when all are valid."""
+    if args.count < 1:
+        return f"--count must be at least 1, got {args.count}"
+    # the ranges are those GenerationRequest enforces, checked here to name the option
+    if not 0.0 < args.temperature <= 10.0:
+        return f"--temperature must be in (0, 10], got {args.temperature}"
+    if args.top_k is not None and args.top_k < 1:
+        return f"--top-k must be at least 1, got {args.top_k}"
+    if not 0.0 < args.top_p <= 1.0:
+        return f"--top-p must be in (0, 1], got {args.top_p}; 1 turns top-p sampling off"
+
+    # lyrics.txt from `python -m data prepare` contains only Han characters and "/",
+    # so no other character can start a line; checked before the slow checkpoint load
+    for char in args.prompt:
+        if not char.isspace() and not is_han(char):
+            return f"the prompt must be Han characters, such as 春 or 春风花, but {char!r} is not one"
+    return None
+
+
 def run_write(args: argparse.Namespace) -> int:
     """Write the requested lines to stdout and return the exit status."""
-    if args.count < 1:
-        print(f"error: --count must be at least 1, got {args.count}", file=sys.stderr)
+    problem = check_options(args)
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
         return EXIT_PROMPT
     try:
         requests = [
@@ -116,7 +147,7 @@ def run_write(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run the command."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    args = build_parser().parse_args(argv)
+    args = build_parser(program_name(sys.argv[0] if sys.argv else "")).parse_args(argv)
     if args.command == "write":
         return run_write(args)
     raise AssertionError(f"unhandled command {args.command}")

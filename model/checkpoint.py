@@ -297,18 +297,40 @@ def _read_payload(path: Path, map_location: str | torch.device) -> Any:
         raise CheckpointError(path, "file not found; train a model first or pass an existing checkpoint path")
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as error:
-        # weights_only loading raises this for any global it does not allow, before calling it
-        found = _REJECTED_GLOBAL.search(str(error))
-        culprit = f" ({found.group(1)})" if found else ""
-        raise CheckpointError(
-            path,
-            f"rejected: the file contains objects other than tensors and plain types{culprit}; "
-            "it was not written by save_checkpoint and may be unsafe to load",
-        ) from None
     except Exception as error:
         # a damaged file can fail anywhere in the zip reader or the unpickler, with many error types
-        raise CheckpointError(path, f"truncated or not a torch file ({type(error).__name__}: {error})") from None
+        raise CheckpointError(path, _describe_load_failure(path, error)) from None
+
+
+# torch.save writes a zip archive, which starts with a local file header. A
+# pickle of protocol 2 or later starts with the PROTO opcode.
+_ZIP_MAGIC = b"PK\x03\x04"
+_PICKLE_PROTO = b"\x80"
+
+
+def _describe_load_failure(path: Path, error: Exception) -> str:
+    """Explain why torch.load failed: a refused object, a file of another kind, or a damaged checkpoint."""
+    # weights_only loading raises UnpicklingError for any global it does not allow, before calling it
+    found = _REJECTED_GLOBAL.search(str(error)) if isinstance(error, pickle.UnpicklingError) else None
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(len(_ZIP_MAGIC))
+    except OSError:
+        head = b""
+
+    known_format = head.startswith((_ZIP_MAGIC, _PICKLE_PROTO))
+    if found or (known_format and isinstance(error, pickle.UnpicklingError)):
+        culprit = f" ({found.group(1)})" if found else ""
+        return (
+            f"rejected: the file contains objects other than tensors and plain types{culprit}; "
+            "it was not written by save_checkpoint and may be unsafe to load"
+        )
+    if head and not known_format:
+        return (
+            "not a checkpoint file: it is not a zip archive as written by torch.save "
+            "(a text or lyrics file, for example); pass the .pt file that training wrote"
+        )
+    return f"truncated or not a torch file ({type(error).__name__}: {error})"
 
 
 # the forms in which torch 2.13's weights_only unpickler names the refused callable

@@ -6,6 +6,7 @@ checkpoint, so a model always decodes with the mapping it was trained on.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 
@@ -25,6 +26,16 @@ DEFAULT_MIN_FREQ = 2
 # Line breaks separate songs in lyrics.txt. Inside the model EOS plays that
 # role, so line breaks are never vocabulary entries.
 _SONG_SEPARATORS = frozenset("\r\n")
+
+# Unicode Script=Han as lyrics use it: 〇, CJK Extension A, the URO, compatibility
+# ideographs and Extensions B to H. data.charset.HAN_RANGES, which decides what
+# reaches lyrics.txt, lists the same ranges; the packages stay independent.
+_HAN_CHAR = re.compile("[\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+
+
+def is_han(character: str) -> bool:
+    """Return whether `character` is one Han ideograph, the only kind of character a prompt may hold."""
+    return _HAN_CHAR.fullmatch(character) is not None
 
 
 class Vocabulary:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from data_helpers import VERSE, VERSE_TEXT, make_zip, read_songs, write
 
-from data.__main__ import main
+from data.__main__ import main, program_name
 from data.prepare import prepare_corpus
 from data.sources import ArchiveLimits
 
@@ -189,6 +189,7 @@ def bad_input_cases(tmp_path: Path) -> dict[str, tuple[Path, str]]:
         "absurd size": (make_zip(tmp_path / "bomb.zip", {"a.txt": b"\0" * (2 * 1024**2)}), "archive rejected"),
         "unknown JSON": (write(tmp_path / "authors.json", '[{"name": "某人", "description": "生平"}]'), "unknown JSON shape"),
         "unsupported type": (write(tmp_path / "song.docx", "x"), "unsupported file type"),
+        "no lyric files": (write(tmp_path / "covers" / "cover.jpg", "x").parent, "no lyric files found"),
     }
 
 
@@ -242,6 +243,41 @@ def test_cli_fails_when_nothing_is_usable(tmp_path: Path) -> None:
     assert "no song was kept" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "lyrics.txt").exists()
+
+
+def test_cli_names_empty_folder(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run_cli("prepare", str(empty), "--out", str(tmp_path / "lyrics.txt"))
+
+    assert result.returncode == 1
+    problem = next(line for line in result.stderr.splitlines() if "WARNING" in line)
+    assert str(empty) in problem
+    assert "no lyric files found" in problem
+    assert ".txt, .lrc, .krc, .json, .jsonl" in problem
+    assert "problems       1" in result.stdout
+
+
+def test_report_counts_failed_files_apart(tmp_path: Path, verse_file: Path) -> None:
+    undecodable = write_bytes(tmp_path / "bad.txt", b"\x80\x80\x80\xff\xff")
+    report = prepare_corpus([verse_file, undecodable], tmp_path / "lyrics.txt")
+
+    assert report.files_read == 1
+    assert report.files_failed == 1
+    assert "files read     1 of 2 lyric files (1 failed to read)" in report.format()
+
+
+def test_cli_usage_names_module_form(tmp_path: Path) -> None:
+    result = run_cli("prepare")
+
+    assert result.returncode == 2
+    assert result.stderr.startswith("usage: python -m data prepare")
+    assert "lyricbot-data" not in result.stderr
+
+
+def test_cli_usage_names_installed_script() -> None:
+    assert program_name("/usr/local/bin/lyricbot-data") == "lyricbot-data"
+    assert program_name(str(REPOSITORY / "data" / "__main__.py")) == "python -m data"
 
 
 def test_cli_writes_report_json(tmp_path: Path, verse_file: Path, capsys: pytest.CaptureFixture[str]) -> None:

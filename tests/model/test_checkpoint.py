@@ -182,6 +182,31 @@ def test_malicious_plain_pickle_is_rejected_without_running(tmp_path):
     assert str(path) in str(caught.value)
 
 
+@pytest.mark.parametrize("content", ["春风吹过小山/月光照在河上/\n", "hello world\n", '{"vocab": []}'])
+def test_text_file_is_not_a_checkpoint(tmp_path, content):
+    path = tmp_path / "song1.txt"
+    path.write_text(content, encoding="utf-8")
+
+    with pytest.raises(CheckpointError, match="not a checkpoint file") as caught:
+        load_checkpoint(path)
+
+    assert str(path) in str(caught.value)
+    assert "unsafe" not in str(caught.value)
+
+
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
+def test_plain_pickle_is_called_unsafe(tmp_path):
+    class RunsCode:
+        def __reduce__(self):
+            return (os.system, ("true",))
+
+    path = tmp_path / "evil.pkl"
+    path.write_bytes(pickle.dumps(RunsCode()))
+
+    with pytest.raises(CheckpointError, match="may be unsafe to load"):
+        load_checkpoint(path)
+
+
 @pytest.mark.parametrize("keep_fraction", [0.0, 0.1, 0.5, 0.9])
 def test_truncated_file_is_rejected(tmp_path, tiny_checkpoint, keep_fraction):
     path = tmp_path / "model.pt"

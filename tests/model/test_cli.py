@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from model.__main__ import EXIT_CHECKPOINT, EXIT_PROMPT, main
+from model.__main__ import EXIT_CHECKPOINT, EXIT_PROMPT, main, program_name
 from model.checkpoint import save_checkpoint
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -81,6 +81,64 @@ def test_write_invalid_temperature_is_explained(checkpoint_path, capsys):
     assert "temperature" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--temperature", "0", "--temperature must be in (0, 10], got 0.0"),
+        ("--temperature", "nan", "--temperature must be in (0, 10], got nan"),
+        ("--top-k", "0", "--top-k must be at least 1, got 0"),
+        ("--top-p", "2", "--top-p must be in (0, 1], got 2.0"),
+        ("--top-p", "0", "--top-p must be in (0, 1], got 0.0"),
+    ],
+)
+def test_write_invalid_option_is_named(checkpoint_path, capsys, option, value, message):
+    status = main(["write", "春", "--checkpoint", str(checkpoint_path), option, value])
+
+    err = capsys.readouterr().err
+    assert status == EXIT_PROMPT
+    assert message in err
+    assert "top_p" not in err
+    assert "top_k" not in err
+
+
+@pytest.mark.parametrize(("prompt", "culprit"), [("hello", "'h'"), ("春h", "'h'"), ("春。", "'。'"), ("/", "'/'")])
+def test_write_non_han_prompt_is_rejected(tmp_path, capsys, prompt, culprit):
+    # the checkpoint does not exist, so only the prompt check can produce this error
+    status = main(["write", prompt, "--checkpoint", str(tmp_path / "absent.pt")])
+
+    err = capsys.readouterr().err
+    assert status == EXIT_PROMPT
+    assert "the prompt must be Han characters" in err
+    assert f"{culprit} is not one" in err
+    assert "vocabulary" not in err
+
+
+def test_write_spaced_han_prompt_is_accepted(checkpoint_path, capsys):
+    status = main(["write", " 春 风 ", "--checkpoint", str(checkpoint_path), "--seed", "1"])
+
+    lines = capsys.readouterr().out.splitlines()
+    assert status == 0
+    assert [line[0] for line in lines] == ["春", "风"]
+
+
+def test_write_text_file_is_not_checkpoint(tmp_path, capsys):
+    song = tmp_path / "song1.txt"
+    song.write_text("春风吹过小山\n月光照在河上\n", encoding="utf-8")
+
+    status = main(["write", "春", "--checkpoint", str(song)])
+
+    err = capsys.readouterr().err
+    assert status == EXIT_CHECKPOINT
+    assert str(song) in err
+    assert "not a checkpoint file" in err
+    assert "unsafe" not in err
+
+
+def test_program_name_follows_invocation():
+    assert program_name("/usr/local/bin/lyricbot-write") == "lyricbot-write"
+    assert program_name(str(REPOSITORY / "model" / "__main__.py")) == "python -m model"
+
+
 def test_write_missing_checkpoint_names_file(tmp_path, capsys):
     path = tmp_path / "nothing.pt"
 
@@ -120,3 +178,12 @@ def test_module_entry_point_runs(checkpoint_path):
 
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout == "花落月明人静/\n"
+
+
+def test_module_usage_names_module_form():
+    completed = subprocess.run(
+        [sys.executable, "-m", "model"], cwd=REPOSITORY, capture_output=True, text=True, timeout=120
+    )
+
+    assert completed.returncode == 2
+    assert completed.stderr.startswith("usage: python -m model")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from model.vocab import EOS, SPECIAL_TOKENS, UNK, Vocabulary
+from model.vocab import EOS, SPECIAL_TOKENS, UNK, Vocabulary, is_han
 
 
 def test_build_puts_specials_first_and_sorts():
@@ -108,3 +108,13 @@ def test_from_list_rejects_malformed(items, message):
 
 def test_special_ids_cover_all_specials(tiny_vocab):
     assert sorted(tiny_vocab.special_ids) == sorted(tiny_vocab.index(t) for t in SPECIAL_TOKENS)
+
+
+def test_is_han_agrees_with_corpus_preparation():
+    # a prompt character is Han exactly when `data prepare` would keep it in lyrics.txt
+    from data.charset import HAN_CHAR
+
+    samples = [chr(cp) for cp in range(0x3000, 0xA000)] + [chr(cp) for cp in range(0x20000, 0x31400, 97)]
+    samples += ["〇", "々", "a", "/", "。", "가", "あ", "\U0002a700"]
+    mismatched = [c for c in samples if is_han(c) != bool(HAN_CHAR.fullmatch(c))]
+    assert mismatched == []
