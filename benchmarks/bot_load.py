@@ -135,8 +135,18 @@ async def run_mode(checkpoint: Path, *, batch_size: int, users: int, prompts_per
                 sys.executable, "-m", "bot", cwd=work_dir, env=environment, stdout=log_file, stderr=log_file,
             )
             try:
-                # one warm-up prompt waits out the start-up and the first model call
-                await server.user(1).ask(prompt_pool[0], timeout=300)
+                # one warm-up prompt waits out the start-up and the first model call,
+                # unless the bot exits first (a bad setting or checkpoint)
+                warm_up = asyncio.ensure_future(server.user(1).ask(prompt_pool[0], timeout=300))
+                exited = asyncio.ensure_future(process.wait())
+                await asyncio.wait({warm_up, exited}, return_when=asyncio.FIRST_COMPLETED)
+                if not warm_up.done():
+                    warm_up.cancel()
+                    log_file.flush()
+                    tail = "\n".join(log_path.read_text().splitlines()[-5:])
+                    raise SystemExit(f"the bot exited with status {process.returncode} before answering; its log ends:\n{tail}")
+                exited.cancel()
+                warm_up.result()
 
                 latencies: list[float] = []
                 missing = 0
@@ -205,7 +215,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="bot-load-") as folder:
         work_dir = Path(folder)
-        checkpoint = arguments.checkpoint or random_cpu_checkpoint(work_dir / "random-cpu.pt")
+        # the bot runs in the work folder, so a relative path would point into it
+        checkpoint = arguments.checkpoint.resolve() if arguments.checkpoint else random_cpu_checkpoint(work_dir / "random-cpu.pt")
         prompt_pool = known_prompts(checkpoint)
 
         results = {}

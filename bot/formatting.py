@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from bot.texts import Texts
 
@@ -50,6 +50,20 @@ def display_lines(text: str) -> list[str]:
 
 def format_time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def format_iso_time(text: str) -> str:
+    """Show an ISO 8601 timestamp such as a checkpoint's created_at like format_time, in UTC.
+
+    A timestamp without an offset is taken as UTC, and text that is not ISO 8601 is shown unchanged.
+    """
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return format_time(moment.astimezone(UTC))
 
 
 def history_text(texts: Texts, entries: list[tuple[datetime, str, str, int | None]],

@@ -17,8 +17,34 @@ def configure_logging(level: str = "INFO") -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     # httpx logs every request URL at INFO, and Bot API URLs contain the bot token.
-    for name in ("httpx", "httpcore"):
+    # alembic and APScheduler log each migration step and job change at INFO on every start.
+    for name in ("httpx", "httpcore", "alembic", "apscheduler"):
         logging.getLogger(name).setLevel(logging.WARNING)
+
+    # An unreachable Bot API is an expected failure that main() reports in one line, so
+    # python-telegram-bot's record of it keeps only the error, not a traceback of about 100 lines.
+    ptb_logger = logging.getLogger("telegram.ext")
+    if not any(isinstance(existing, NetworkErrorOneLine) for existing in ptb_logger.filters):
+        ptb_logger.addFilter(NetworkErrorOneLine())
+
+
+class NetworkErrorOneLine(logging.Filter):
+    """Filter that logs a connection failure (telegram.error.NetworkError or TimedOut) without its traceback.
+
+    Only those two exact classes qualify, because BadRequest and other API errors
+    subclass NetworkError and their tracebacks point at bugs.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from telegram.error import NetworkError, TimedOut
+
+        if record.exc_info and type(record.exc_info[1]) in (NetworkError, TimedOut):
+            record.msg = f"{record.getMessage()} ({record.exc_info[1]})"
+            record.args = ()
+            record.exc_info = None
+            record.exc_text = None
+            _redact(record)  # the error text joined the message after the factory redacted it
+        return True
 
 
 def redact_from_logs(secret: str) -> None:

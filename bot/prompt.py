@@ -3,32 +3,27 @@
 from __future__ import annotations
 
 import enum
-import re
 import unicodedata
 from dataclasses import dataclass
 
-# CJK Unified Ideographs, Extension A, the compatibility block and Extensions B-H (planes 2-3).
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+from model.vocab import is_han
 
 
 class PromptProblem(enum.Enum):
     """Reason a text message cannot be a prompt."""
 
     NO_HAN = "no_han"
+    NOT_HAN = "not_han"  # Han characters mixed with a letter, digit or other script
     TOO_LONG = "too_long"
 
 
 @dataclass(frozen=True)
 class ParsedPrompt:
-    """The outcome of parsing: the Han characters, or the problem."""
+    """The outcome of parsing: the Han characters, or the problem and, for NOT_HAN, the first offending character."""
 
     characters: str = ""
     problem: PromptProblem | None = None
-
-
-def is_han(character: str) -> bool:
-    """Return whether `character` is a Han ideograph."""
-    return _HAN.fullmatch(character) is not None
+    not_han: str = ""
 
 
 def _is_ignorable(character: str) -> bool:
@@ -45,8 +40,12 @@ def parse_prompt(text: str, max_chars: int) -> ParsedPrompt:
     because silently dropping part of what a user typed would surprise them.
     """
     kept = [ch for ch in text if not _is_ignorable(ch)]
-    if not kept or not all(is_han(ch) for ch in kept):
+    if not any(is_han(ch) for ch in kept):
         return ParsedPrompt(problem=PromptProblem.NO_HAN)
+
+    non_han = [ch for ch in kept if not is_han(ch)]
+    if non_han:
+        return ParsedPrompt(problem=PromptProblem.NOT_HAN, not_han=non_han[0])
 
     if len(kept) > max_chars:
         return ParsedPrompt(problem=PromptProblem.TOO_LONG)

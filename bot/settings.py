@@ -22,7 +22,7 @@ Every variable the bot reads is listed here, with its default and unit:
 | `LYRICBOT_BATCH_SIZE` | `64` | most prompts in one generation pass; 1 turns batching off |
 | `LYRICBOT_BATCH_WAIT_MS` | `5` | how long, in milliseconds, the worker waits for more prompts before a pass |
 | `LYRICBOT_MAX_PROMPT_CHARS` | `8` | most Han characters in one prompt (the acrostic limit) |
-| `LYRICBOT_TRAIN_PRESET` | `auto` | training preset `--prepare` uses: `cpu`, `gpu`, `auto` (gpu when CUDA is available), or `tiny` for a smoke run in seconds |
+| `LYRICBOT_TRAIN_PRESET` | `auto` | training preset `--prepare` uses: `cpu`, `gpu`, `auto` (gpu when CUDA is available), or `tiny` for a quick smoke run (about 2 minutes on the default corpus, measured once on 2 CPU cores) |
 | `LYRICBOT_TORCH_THREADS` | `1` | CPU threads the generation worker gives torch; one leaves the other core to the event loop and the database |
 | `LYRICBOT_LOG_LEVEL` | `INFO` | level of the bot's own log lines |
 

@@ -7,7 +7,7 @@ import logging
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from bot.formatting import MAX_MESSAGE_UTF16, fit_utf16, history_text
+from bot.formatting import MAX_MESSAGE_UTF16, fit_utf16, format_iso_time, history_text
 from bot.handlers.common import user_texts
 from bot.keyboards import forget_keyboard, history_keyboard, level_keyboard
 from bot.runtime import get_runtime
@@ -41,7 +41,7 @@ async def model(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     val_bpc = (checkpoint.metrics or {}).get("val_bpc")
     shown_bpc = f"{val_bpc:.3f}" if isinstance(val_bpc, int | float) else texts.model_metric_missing
     await update.effective_message.reply_text(
-        texts.model_info.format(version=service.version, created_at=checkpoint.created_at, val_bpc=shown_bpc)
+        texts.model_info.format(version=service.version, created_at=format_iso_time(checkpoint.created_at), val_bpc=shown_bpc)
     )
 
 

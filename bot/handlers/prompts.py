@@ -34,6 +34,9 @@ async def prompt(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if parsed.problem is PromptProblem.NO_HAN:
         await message.reply_text(texts.no_han)
         return
+    if parsed.problem is PromptProblem.NOT_HAN:
+        await message.reply_text(texts.not_han.format(character=parsed.not_han))
+        return
     if parsed.problem is PromptProblem.TOO_LONG:
         await message.reply_text(texts.too_long.format(limit=limit))
         return

@@ -131,8 +131,9 @@ class RetrainingService:
             )
             missed = previous_fire_time(self.trigger, utcnow())
             if missed is not None:
-                decision = await self.scheduled_tick(missed)
-                logger.info("schedule catch-up for %s: %s", missed.isoformat(), decision.reason)
+                # scheduled_tick logs the decision, so the catch-up adds no line of its own
+                logger.debug("schedule catch-up for %s", missed.isoformat())
+                await self.scheduled_tick(missed)
         logger.info("retraining ready: schedule %s (%s), min ratings %d", self.retrain.schedule or "off",
                     self.retrain.timezone, self.retrain.min_ratings)
 

@@ -24,6 +24,7 @@ class Texts:
 
     # prompts and answers
     no_han: str
+    not_han: str  # {character}
     too_long: str  # {limit}
     not_text: str
     unknown_character: str  # {character}, {suggestions}

@@ -30,6 +30,7 @@ TEXTS = Texts(
     },
     unknown_command="Unknown command. Send Han characters for lyrics, or see /help.",
     no_han="Please send Han characters, for example: 春",
+    not_han="“{character}” is not a Han character. Please send only Han characters, for example: 春",
     too_long="At most {limit} Han characters, please send fewer.",
     not_text="I can only read text. Send a Han character, for example: 春",
     unknown_character="I don't know \"{character}\" yet. Try one of these: {suggestions}",

@@ -30,6 +30,7 @@ TEXTS = Texts(
     },
     unknown_command="没有这个命令。发汉字就能得到歌词，命令列表见 /help。",
     no_han="请发汉字，例如：春",
+    not_han="「{character}」不是汉字。请只发汉字，例如：春",
     too_long="最多 {limit} 个汉字，请发短一点。",
     not_text="我只能读文字。请发一个汉字，例如：春",
     unknown_character="我还不认识“{character}”。试试这些字：{suggestions}",

@@ -2,6 +2,7 @@
 
 import pytest
 
+from bot.formatting import format_iso_time
 from db.models import Generation, Rating, User
 from tests.bot.conftest import ADMIN_ID, rows
 
@@ -35,7 +36,8 @@ async def test_model_shows_version_time_and_bpc(shared_bot):
     checkpoint = service.writer.checkpoint
     reply = await shared_bot.server.user().ask("/model")
     assert checkpoint.version in reply.text
-    assert checkpoint.created_at in reply.text
+    assert format_iso_time(checkpoint.created_at) in reply.text
+    assert reply.text.count(" UTC") == 1
     assert f"{checkpoint.metrics['val_bpc']:.3f}" in reply.text
 
 

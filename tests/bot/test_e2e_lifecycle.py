@@ -246,3 +246,5 @@ def test_unreachable_bot_api_stops_start_with_message(bot_checkpoint, tmp_path):
     assert finished.returncode == 1, finished.stderr
     assert "cannot reach the Bot API" in finished.stderr
     assert "LYRICBOT_BOT_API_URL" in finished.stderr
+    assert "Traceback" not in finished.stderr
+    assert len(finished.stderr.splitlines()) < 10, finished.stderr

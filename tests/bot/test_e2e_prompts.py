@@ -77,7 +77,7 @@ async def test_unknown_character_named_with_suggestions(shared_bot):
         ("hello", "请发汉字"),
         ("123", "请发汉字"),
         ("。！？", "请发汉字"),
-        ("春a", "请发汉字"),
+        ("春a", "「a」不是汉字"),
     ],
 )
 async def test_bad_text_gets_hint(shared_bot, text, hint):

@@ -2,7 +2,9 @@
 
 from datetime import UTC, datetime
 
-from bot.formatting import MAX_MESSAGE_UTF16, answer_text, display_lines, fit_utf16, history_text, utf16_length
+from bot.formatting import (
+    MAX_MESSAGE_UTF16, answer_text, display_lines, fit_utf16, format_iso_time, format_time, history_text, utf16_length,
+)
 from bot.texts import en, zh
 
 RARE = "𠀀"  # outside the Basic Multilingual Plane: 2 UTF-16 code units
@@ -37,3 +39,14 @@ def test_history_page_within_limit_for_astral_text():
     assert utf16_length(text) <= MAX_MESSAGE_UTF16
     assert text.count("…") == 5
     assert text.startswith("Your answers (page 1/3, 15 in all)")
+
+
+def test_iso_time_matches_history_format():
+    assert format_iso_time("2026-12-04T21:54:14+00:00") == "2026-12-04 21:54 UTC"
+    assert format_iso_time("2026-12-04T23:54:14+02:00") == "2026-12-04 21:54 UTC"
+    assert format_iso_time("2026-12-04T21:54:14") == "2026-12-04 21:54 UTC"
+    assert format_iso_time("2026-12-04T21:54:14+00:00") == format_time(datetime(2026, 12, 4, 21, 54, tzinfo=UTC))
+
+
+def test_iso_time_keeps_unparsable_text():
+    assert format_iso_time("yesterday") == "yesterday"

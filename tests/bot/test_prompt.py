@@ -25,9 +25,16 @@ def test_han_characters_kept(text, characters):
     assert parsed.characters == characters
 
 
-@pytest.mark.parametrize("text", ["", "   ", "hello", "123", "。！", "🙂", "春a", "春1", "はる", "봄"])
+@pytest.mark.parametrize("text", ["", "   ", "hello", "123", "。！", "🙂", "はる", "봄"])
 def test_no_han_rejected(text):
     assert parse_prompt(text, max_chars=8).problem is PromptProblem.NO_HAN
+
+
+@pytest.mark.parametrize(("text", "character"), [("春a", "a"), ("春1", "1"), ("春 天x", "x"), ("春はる", "は")])
+def test_mixed_text_names_first_non_han(text, character):
+    parsed = parse_prompt(text, max_chars=8)
+    assert parsed.problem is PromptProblem.NOT_HAN
+    assert parsed.not_han == character
 
 
 def test_too_long_rejected():

@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import logging
 import signal
+import sys
 
 from .records import BotMessage
 from .server import BotApiServer
@@ -34,11 +35,21 @@ def print_reply(event: str, message: BotMessage) -> None:
     print(f"bot {label} message {message.message_id} in chat {message.chat_id}: {message.text}{file_note}{buttons}", flush=True)
 
 
-async def serve(args: argparse.Namespace) -> None:
-    """Start the server, print how to use it and run until SIGINT or SIGTERM."""
+async def serve(args: argparse.Namespace) -> int:
+    """Start the server, print how to use it and run until SIGINT or SIGTERM; return the exit code."""
     server = BotApiServer(port=args.port, token=args.token)
     server.observers.append(print_reply)
-    await server.start()
+    try:
+        await server.start()
+    except OSError as error:
+        # usually EADDRINUSE; the OS message names the cause, so one line is enough
+        await server.stop()
+        print(
+            f"python -m tests.botapi: cannot listen on 127.0.0.1 port {args.port} ({error.strerror or error}); "
+            "pass another --port, or --port 0 for a free one",
+            file=sys.stderr,
+        )
+        return 1
 
     # handlers go in before the URL is printed, so a caller may signal as soon as it reads it
     stop = asyncio.Event()
@@ -54,17 +65,18 @@ async def serve(args: argparse.Namespace) -> None:
 
     await stop.wait()
     await server.stop()
+    return 0
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Entry point of `python -m tests.botapi`."""
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `python -m tests.botapi`; return the process exit code."""
     args = parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    asyncio.run(serve(args))
+    return asyncio.run(serve(args))
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

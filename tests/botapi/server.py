@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import json
 import logging
+import time
 from typing import Any
 
 from aiohttp import web
@@ -20,6 +21,9 @@ from .webhook import deliver_webhook_updates
 logger = logging.getLogger(__name__)
 
 LOOPBACK = "127.0.0.1"
+
+# The console endpoints treat a chat as settled when the bot has made no call about it for this long.
+QUIET_S = 0.5
 
 
 class BotApiServer(BotApiState):
@@ -163,16 +167,25 @@ class BotApiServer(BotApiState):
         return _error_response(not_found())
 
     async def _handle_test_send(self, request: web.Request) -> web.Response:
-        """Send a text as a user: JSON {"text", "user_id", "first_name", "username", "language_code", "wait"}."""
+        """Send a text as a user: JSON {"text", "user_id", "first_name", "username", "language_code", "wait"}.
+
+        The bot's messages carry no link to the update they answer, so "replies" follows a rule of
+        order: before the text is sent, the chat is left to settle (every button press answered and
+        no bot call about the chat for QUIET_S seconds, at most `wait` seconds), so replies to
+        earlier updates are counted as earlier. A reply to an earlier update that comes after a
+        longer pause than QUIET_S can still be listed; /_test/messages shows the whole chat.
+        """
         body = await _read_json(request)
         text = body.get("text")
         if not isinstance(text, str) or text == "":
             return web.json_response({"error": 'missing "text": send {"text": "春"}'}, status=400)
 
         user = self._console_user(body)
+        wait = float(body.get("wait", 10))
+        await self._settle(user.id, wait)
         count_before = len(self.bot_messages.get(user.id, []))
         update = user.send_text(text)
-        replies = await self._replies_after(user.id, count_before, float(body.get("wait", 10)))
+        replies = await self._replies_after(user.id, count_before, wait)
         return web.json_response({"update_id": update.update_id, "chat_id": user.id, "replies": replies}, dumps=_dumps)
 
     async def _handle_test_press(self, request: web.Request) -> web.Response:
@@ -181,16 +194,31 @@ class BotApiServer(BotApiState):
         user = self._console_user(body)
         message = self.find_bot_message(user.id, int(body.get("message_id", 0)))
         if message is None:
-            return web.json_response({"error": f"no bot message {body.get('message_id')} in chat {user.id}"}, status=404)
+            return web.json_response(
+                {"error": f"no bot message {body.get('message_id')} in chat {user.id}"}, status=404, dumps=_dumps
+            )
+        button = body.get("button")
+        if isinstance(button, str):
+            button = _resolve_label(message, button)
         try:
-            query_id = user.press(message, body.get("button"), data=body.get("data"))
+            query_id = user.press(message, button, data=body.get("data"))
         except (AssertionError, ValueError) as error:
-            return web.json_response({"error": str(error)}, status=400)
+            return web.json_response({"error": str(error)}, status=400, dumps=_dumps)
 
+        wait = float(body.get("wait", 10))
+        edits_before = len(self.edits)
         try:
-            answer = await self.wait_for_callback_answer(query_id, float(body.get("wait", 10)))
+            answer = await self.wait_for_callback_answer(query_id, wait)
         except TimeoutError as error:
-            return web.json_response({"error": str(error)}, status=504)
+            return web.json_response({"error": str(error)}, status=504, dumps=_dumps)
+
+        # the bot usually edits the keyboard after answering, so the reply shows the message after that
+        # edit, or as it is once the chat has been quiet for QUIET_S seconds when no edit comes
+        def edited() -> bool:
+            new_edits = self.edits[edits_before:]
+            return any(edit.chat_id == message.chat_id and edit.message_id == message.message_id for edit in new_edits)
+
+        await self._settle(user.id, wait, done=edited)
         return web.json_response({"callback_query_id": query_id, "answer": answer.text, "message": _summary(message)}, dumps=_dumps)
 
     async def _handle_test_messages(self, request: web.Request) -> web.Response:
@@ -207,6 +235,27 @@ class BotApiServer(BotApiState):
             language_code=body.get("language_code", "zh-hans"),
         )
 
+    async def _settle(self, chat_id: int, wait: float, done=None) -> None:
+        """Wait, at most `wait` seconds, until `done()` is true or the chat has settled.
+
+        A chat has settled when every button press in it was answered and the bot made no call
+        with this chat_id for QUIET_S seconds.
+        """
+        start = time.monotonic()
+
+        def settled() -> bool | None:
+            if done is not None and done():
+                return True
+            if any(query.chat_id == chat_id and query.answer is None for query in self.callback_queries.values()):
+                return None
+            last = max((call.time for call in self.calls if str(call.params.get("chat_id")) == str(chat_id)),
+                       default=0.0)
+            return True if time.monotonic() - max(last, start) >= QUIET_S else None
+
+        deadline = start + wait
+        while settled() is None and time.monotonic() < deadline:
+            await self.wait_changed(min(0.1, max(deadline - time.monotonic(), 0.0)))
+
     async def _replies_after(self, chat_id: int, count_before: int, wait: float) -> list[dict]:
         # return once the first reply arrives, with any others already sent; later ones show in /_test/messages
         try:
@@ -218,6 +267,15 @@ class BotApiServer(BotApiState):
         except TimeoutError:
             return []
         return [_summary(message) for message in self.bot_messages[chat_id][count_before:]]
+
+
+def _resolve_label(message, label: str) -> str:
+    """Return the label of the button that `label` names, allowing the plain score for a relabelled one like "★5"."""
+    texts = message.button_texts
+    if label in texts:
+        return label
+    loose = [text for text in texts if text.strip("★☆✓✔ ") == label.strip()]
+    return loose[0] if len(loose) == 1 else label
 
 
 def _summary(message) -> dict:

@@ -254,3 +254,89 @@ def _read_until(process: subprocess.Popen, prefix: str) -> str:
         if line.startswith(prefix) or line == "":
             return line
     return ""
+
+
+def test_main_port_in_use_prints_one_line(server):
+    finished = subprocess.run(
+        [sys.executable, "-m", "tests.botapi", "--port", str(server.port)],
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(REPOSITORY)},
+    )
+
+    assert finished.returncode == 1
+    assert finished.stderr.count("\n") == 1, finished.stderr
+    assert f"port {server.port}" in finished.stderr
+    assert "--port 0" in finished.stderr
+    assert "Traceback" not in finished.stderr
+
+
+async def test_console_send_skips_late_reply_to_press(server, bot):
+    user = server.user(1)
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("another", callback_data="another")]])
+    sent = await bot.send_message(user.id, "春风/", reply_markup=markup)
+    user.press(server.find_bot_message(user.id, sent.message_id), "another")
+
+    async def bot_replies() -> None:
+        (press,) = await bot.get_updates(timeout=5)
+        await press.callback_query.answer("writing")
+        await asyncio.sleep(0.3)  # the line for the press comes after the answer, as generation takes time
+        await bot.send_message(user.id, "another line/")
+        (text,) = await bot.get_updates(offset=press.update_id + 1, timeout=5)
+        await text.message.reply_text("reply to text/")
+
+    replier = asyncio.create_task(bot_replies())
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{server.url}/_test/send", json={"text": "春", "wait": 5}) as response:
+            body = await response.json()
+    await replier
+
+    assert [reply["text"] for reply in body["replies"]] == ["reply to text/"]
+
+
+async def test_console_press_returns_message_after_edit(server, bot):
+    user = server.user(1)
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("5", callback_data="rate:5")]])
+    sent = await bot.send_message(user.id, "春风/", reply_markup=markup)
+
+    async def answer_then_edit() -> None:
+        (update,) = await bot.get_updates(timeout=5)
+        await update.callback_query.answer("rated")
+        await asyncio.sleep(0.2)
+        relabelled = InlineKeyboardMarkup([[InlineKeyboardButton("★5", callback_data="rate:5")]])
+        await bot.edit_message_reply_markup(user.id, sent.message_id, reply_markup=relabelled)
+
+    editor = asyncio.create_task(answer_then_edit())
+    async with aiohttp.ClientSession() as session:
+        press = {"message_id": sent.message_id, "button": "5", "wait": 5}
+        async with session.post(f"{server.url}/_test/press", json=press) as response:
+            body = await response.json()
+    await editor
+
+    assert body["message"]["buttons"] == ["★5"]
+
+
+async def test_console_press_finds_relabelled_score(server, bot):
+    user = server.user(1)
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("★5", callback_data="rate:5")]])
+    sent = await bot.send_message(user.id, "春风/", reply_markup=markup)
+
+    async def answer_once() -> None:
+        (update,) = await bot.get_updates(timeout=5)
+        assert update.callback_query.data == "rate:5"
+        await update.callback_query.answer("unchanged")
+
+    answerer = asyncio.create_task(answer_once())
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{server.url}/_test/press", json={"message_id": sent.message_id, "button": "5"}) as response:
+            body = await response.json()
+        missing = {"message_id": sent.message_id, "button": "9"}
+        async with session.post(f"{server.url}/_test/press", json=missing) as response:
+            missing_text = await response.text()
+    await answerer
+
+    assert body["answer"] == "unchanged"
+    assert "★5" in missing_text
+    assert "\\u2605" not in missing_text

@@ -150,6 +150,15 @@ async def test_schedule_respects_min_ratings(make_bot, caplog):
     assert len(read_runs(bot.settings.database_url)) == 1
 
 
+async def test_start_logs_skipped_catch_up_once(make_bot, caplog):
+    caplog.set_level(logging.INFO, logger="bot.retraining.service")
+    # midnight has passed today, so its run is due when the bot starts, and no ratings exist
+    await make_bot(with_changes(schedule="0 0 * * *", min_ratings=1))
+
+    skipped = [record for record in caplog.records if "fewer than the minimum" in record.getMessage()]
+    assert len(skipped) == 1, [record.getMessage() for record in skipped]
+
+
 async def test_two_bots_on_one_database_start_one_run(make_bot):
     settings = with_changes(min_ratings=1)
     first = await make_bot(settings)
