@@ -73,10 +73,13 @@ class Texts:
     stats_no_ratings: str
 
 
+def is_english(language_code: str | None) -> bool:
+    """Return whether a Telegram `language_code` such as "en", "en-GB" or "zh-hans" asks for English."""
+    return bool(language_code) and language_code.lower().split("-")[0] == "en"
+
+
 def texts_for(language_code: str | None) -> Texts:
-    """Return the texts for a Telegram `language_code` such as "en", "en-GB" or "zh-hans"."""
+    """Return the texts for a Telegram `language_code`: English for English, Chinese otherwise."""
     from bot.texts import en, zh
 
-    if language_code and language_code.lower().split("-")[0] == "en":
-        return en.TEXTS
-    return zh.TEXTS
+    return en.TEXTS if is_english(language_code) else zh.TEXTS
