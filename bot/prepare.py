@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.settings import Settings
+from model.layout import runs_dir
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ def prepare(settings: Settings) -> None:
 
     preset = training_preset(settings.train_preset)
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    run_dir = settings.data_dir / "checkpoints" / "runs" / run_id
+    run_dir = runs_dir(settings.data_dir) / run_id
     run_step(
         f"train the {preset} preset",
         ["-m", "training", "--data", str(settings.lyrics_path), "--preset", preset, "--out", str(run_dir)],

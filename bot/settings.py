@@ -40,6 +40,8 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from model.layout import CHECKPOINT_VARIABLE, DATA_DIR_VARIABLE, DEFAULT_DATA_DIR, current_checkpoint
+
 OFFICIAL_BOT_API_URL = "https://api.telegram.org"
 
 # Telegram's documented rule for the webhook secret token.
@@ -122,7 +124,7 @@ def _parse(values: Mapping[str, str]) -> Settings:
             "invalid token shape; expected '<digits>:<letters, digits, _ or ->' as @BotFather issues it",
         )
 
-    data_dir = Path(reader.text("LYRICBOT_DATA_DIR", "var"))
+    data_dir = Path(reader.text(DATA_DIR_VARIABLE, DEFAULT_DATA_DIR))
     webhook_url = reader.optional("LYRICBOT_WEBHOOK_URL")
     if webhook_url is not None and not webhook_url.startswith(("https://", "http://")):
         raise SettingsError("LYRICBOT_WEBHOOK_URL", f"invalid URL {webhook_url!r}; expected http(s)://...")
@@ -142,7 +144,7 @@ def _parse(values: Mapping[str, str]) -> Settings:
         lyrics_path=Path(reader.text("LYRICBOT_LYRICS", str(data_dir / "lyrics.txt"))),
         corpus_path=Path(corpus) if corpus is not None else None,
         checkpoint_path=Path(
-            reader.text("LYRICBOT_CHECKPOINT", str(data_dir / "checkpoints" / "current.pt"))
+            reader.text(CHECKPOINT_VARIABLE, str(current_checkpoint(data_dir)))
         ),
         database_url=database_url,
         admin_ids=reader.id_set("LYRICBOT_ADMIN_IDS"),

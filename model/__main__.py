@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from model.checkpoint import CheckpointError
+from model.layout import CHECKPOINT_VARIABLE, current_checkpoint, data_dir_from_environment
 from model.vocab import is_han
 from model.generate import (
     MAX_LINE_LENGTH,
@@ -25,10 +26,10 @@ EXIT_PROMPT = 2
 
 def default_checkpoint() -> Path:
     """Return the checkpoint the bot serves: LYRICBOT_CHECKPOINT, else under LYRICBOT_DATA_DIR (default var/)."""
-    explicit = os.environ.get("LYRICBOT_CHECKPOINT")
+    explicit = os.environ.get(CHECKPOINT_VARIABLE)
     if explicit:
         return Path(explicit)
-    return Path(os.environ.get("LYRICBOT_DATA_DIR", "var")) / "checkpoints" / "current.pt"
+    return current_checkpoint(data_dir_from_environment())
 
 
 def program_name(argv0: str) -> str:

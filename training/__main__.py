@@ -6,7 +6,6 @@ import argparse
 import importlib.util
 import json
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -15,6 +14,7 @@ from pathlib import Path
 import torch
 
 from model.checkpoint import CheckpointError, load_checkpoint
+from model.layout import data_dir_from_environment, runs_dir
 from training.config import PRESETS, TrainConfig, get_preset
 from training.dataset import DatasetError, load_songs
 from training.loop import BEST_NAME, LAST_NAME, METRICS_NAME, TrainingError, train
@@ -27,8 +27,7 @@ EXIT_INTERRUPTED = 130
 
 def default_run_dir() -> Path:
     """Return `<data dir>/checkpoints/runs/<UTC time>`, the data dir being $LYRICBOT_DATA_DIR or var/."""
-    data_dir = Path(os.environ.get("LYRICBOT_DATA_DIR", "var"))
-    return data_dir / "checkpoints" / "runs" / datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    return runs_dir(data_dir_from_environment()) / datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
 
 
 def build_train_parser() -> argparse.ArgumentParser:

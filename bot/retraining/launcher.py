@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bot.retraining.settings import RetrainSettings
 from bot.settings import Settings
+from model import layout
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 def runs_dir(settings: Settings) -> Path:
     """Return the folder that contains one sub-folder per run: `<data dir>/checkpoints/runs`."""
-    return settings.data_dir / "checkpoints" / "runs"
+    return layout.runs_dir(settings.data_dir)
 
 
 def job_command(run_id: int, settings: Settings, retrain: RetrainSettings) -> list[str]:
