@@ -8,7 +8,8 @@ import os
 import socket
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from enum import Enum
+from typing import Any, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +17,8 @@ from sqlalchemy.orm import Session
 
 from db.errors import InvalidRunTransition, InvalidValue, RunAlreadyActive, RunNotFound
 from db.models import ACTIVE_STATUSES, TERMINAL_STATUSES, RunStatus, RunTrigger, TrainingRun, utcnow
+
+MemberT = TypeVar("MemberT", bound=Enum)
 
 logger = logging.getLogger(__name__)
 
@@ -261,20 +264,19 @@ def _locked_run(session: Session, run_id: int) -> TrainingRun:
 
 
 def _parse_status(status: RunStatus | str) -> RunStatus:
-    try:
-        return RunStatus(status)
-    except ValueError:
-        raise InvalidValue(
-            f"invalid run status {status!r}: expected one of " + ", ".join(s.value for s in RunStatus)
-        ) from None
+    return _parse_member(RunStatus, status, "run status")
 
 
 def _parse_trigger(trigger: RunTrigger | str) -> RunTrigger:
+    return _parse_member(RunTrigger, trigger, "run trigger")
+
+
+def _parse_member(kind: type[MemberT], value: MemberT | str, label: str) -> MemberT:
     try:
-        return RunTrigger(trigger)
+        return kind(value)
     except ValueError:
         raise InvalidValue(
-            f"invalid run trigger {trigger!r}: expected one of " + ", ".join(t.value for t in RunTrigger)
+            f"invalid {label} {value!r}: expected one of " + ", ".join(member.value for member in kind)
         ) from None
 
 
