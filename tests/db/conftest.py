@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.engine import sync_session_factory, upgrade
 from db.models import Base
-from db_testing import TEST_URL_VARIABLE, TestDatabase, sync_engine
+from db_testing import TEST_URL_VARIABLE, TestDatabase, scratch_schema, sync_engine
 
 # PostgreSQL joins only when a server is configured. Its absence still shows
 # once per run, as the skipped PostgreSQL tests in test_db_migrations.py.
@@ -34,24 +33,13 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def postgres_schema() -> Iterator[tuple[str, str]]:
     """Create and migrate a schema of its own on the test server; drop it at the end."""
-    url = os.environ.get(TEST_URL_VARIABLE)
-    if not url:
-        pytest.skip(f"{TEST_URL_VARIABLE} is not set: PostgreSQL tests need a server URL")
-
-    schema = f"lyricbot_test_{uuid.uuid4().hex[:12]}"
-    admin = sync_engine(url, None)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = sync_engine(url, schema)
-    try:
-        upgrade(engine)
-        engine.dispose()
+    with scratch_schema("lyricbot_test") as (url, schema):
+        engine = sync_engine(url, schema)
+        try:
+            upgrade(engine)
+        finally:
+            engine.dispose()
         yield url, schema
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture(params=BACKENDS)

@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+import pytest
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from db.engine import make_async_engine, make_sync_engine
@@ -59,6 +63,28 @@ def sync_engine(url: str, schema: str | None, **options: Any) -> Engine:
 def async_engine(url: str, schema: str | None, **options: Any) -> Any:
     """Create an async engine for the test database."""
     return make_async_engine(url, **async_options(schema), **options)
+
+
+@contextmanager
+def scratch_schema(prefix: str) -> Iterator[tuple[str, str]]:
+    """Yield (url, schema) for a new empty schema on the test server, dropped at the end.
+
+    Skips the calling test when LYRICBOT_TEST_DATABASE_URL is not set.
+    """
+    url = os.environ.get(TEST_URL_VARIABLE)
+    if not url:
+        pytest.skip(f"{TEST_URL_VARIABLE} is not set: PostgreSQL tests need a server URL")
+
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = sync_engine(url, None)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield url, schema
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
 
 
 def worker_environment() -> dict[str, str]:

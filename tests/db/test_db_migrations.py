@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from pathlib import Path
 
 import pytest
@@ -14,7 +12,7 @@ from sqlalchemy import inspect, text
 from db.engine import make_sync_engine, upgrade
 from db.migrate import current_revision, head_revision
 from db.models import Base
-from db_testing import TEST_URL_VARIABLE, start_together, sync_engine, worker_command
+from db_testing import scratch_schema, start_together, sync_engine, worker_command
 
 # Alembic cannot reflect the expression index that allows one active run;
 # _assert_one_active_index checks it instead.
@@ -44,24 +42,15 @@ def test_sqlite_migrations_match_models(tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 def test_postgres_migrations_match_models() -> None:
-    url = os.environ.get(TEST_URL_VARIABLE)
-    if not url:
-        pytest.skip(f"{TEST_URL_VARIABLE} is not set: PostgreSQL tests need a server URL")
-    schema = f"lyricbot_migrate_{uuid.uuid4().hex[:12]}"
-    admin = sync_engine(url, None)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = sync_engine(url, schema)
-    try:
-        upgrade(engine)
-        assert _differences(engine) == []
-        assert current_revision(engine) == head_revision()
-        _assert_one_active_index(engine)
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch_schema("lyricbot_migrate") as (url, schema):
+        engine = sync_engine(url, schema)
+        try:
+            upgrade(engine)
+            assert _differences(engine) == []
+            assert current_revision(engine) == head_revision()
+            _assert_one_active_index(engine)
+        finally:
+            engine.dispose()
 
 
 def _assert_one_active_index(engine) -> None:
@@ -133,22 +122,13 @@ def test_sqlite_parallel_upgrades_agree(tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 def test_postgres_parallel_upgrades_agree() -> None:
-    url = os.environ.get(TEST_URL_VARIABLE)
-    if not url:
-        pytest.skip(f"{TEST_URL_VARIABLE} is not set: PostgreSQL tests need a server URL")
-    schema = f"lyricbot_parallel_{uuid.uuid4().hex[:12]}"
-    admin = sync_engine(url, None)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
+    with scratch_schema("lyricbot_parallel") as (url, schema):
         _upgrade_in_parallel(url, schema)
         engine = sync_engine(url, schema)
-        assert current_revision(engine) == head_revision()
-        engine.dispose()
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        try:
+            assert current_revision(engine) == head_revision()
+        finally:
+            engine.dispose()
 
 
 def test_timestamps_default_per_row() -> None:
