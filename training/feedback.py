@@ -21,10 +21,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.models import Generation, Rating
+from db import queries
 
 logger = logging.getLogger(__name__)
 
@@ -71,20 +70,16 @@ def select_rated_lines(
     *, session: Session, good_score: float, bad_score: float, limit: int = DEFAULT_MAX_LINES
 ) -> list[RatedLine]:
     """Return the generations that the selection rule keeps, best mean score first."""
-    mean = func.avg(Rating.score)
-    lowest = func.min(Rating.score)
-    statement = (
-        select(Generation.id, Generation.text, mean, lowest, func.count(Rating.id))
-        .join(Rating, Rating.generation_id == Generation.id)
-        .group_by(Generation.id, Generation.text)
-        .having(mean >= good_score)
-        .having(lowest > bad_score)
-        .order_by(mean.desc(), Generation.id)
-        .limit(limit)
-    )
+    lines = queries.feedback_lines(session=session, min_score=good_score, bad_score=bad_score, limit=limit)
     return [
-        RatedLine(generation_id=gid, text=text, mean_score=float(score), lowest_score=int(low), ratings=int(count))
-        for gid, text, score, low, count in session.execute(statement)
+        RatedLine(
+            generation_id=line.generation_id,
+            text=line.text,
+            mean_score=line.average_score,
+            lowest_score=line.lowest_score,
+            ratings=line.rating_count,
+        )
+        for line in lines
     ]
 
 

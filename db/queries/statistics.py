@@ -34,13 +34,14 @@ class Statistics:
 
 @dataclass(frozen=True)
 class FeedbackLine:
-    """A rated generation: its text, mean score over all its ratings and their number."""
+    """A rated generation: its text, the mean and lowest of all its ratings, and their number."""
 
     generation_id: int
     prompt: str
     text: str
     model_version: str
     average_score: float
+    lowest_score: int
     rating_count: int
 
 
@@ -76,16 +77,19 @@ def feedback_lines(
     *,
     session: Session,
     min_score: float = 4.0,
+    bad_score: float | None = None,
     since_run_id: int | None = None,
     limit: int | None = None,
 ) -> list[FeedbackLine]:
     """Return generations whose mean score is at least `min_score`, best first.
 
+    With `bad_score`, a generation with any rating at or below it is left out.
     With `since_run_id`, only generations rated or re-rated after that run
     started (or was queued, if it never started) count; their mean still uses
     every rating. Raises RunNotFound for an unknown run.
     """
     average = func.avg(Rating.score)
+    lowest = func.min(Rating.score)
     statement = (
         select(
             Generation.id,
@@ -93,6 +97,7 @@ def feedback_lines(
             Generation.text,
             Generation.model_version,
             average,
+            lowest,
             func.count(Rating.id),
         )
         .join(Rating, Rating.generation_id == Generation.id)
@@ -100,6 +105,8 @@ def feedback_lines(
         .having(average >= min_score)
         .order_by(average.desc(), Generation.id)
     )
+    if bad_score is not None:
+        statement = statement.having(lowest > bad_score)
     if since_run_id is not None:
         cutoff = run_cutoff(session=session, run_id=since_run_id)
         statement = statement.having(func.max(Rating.updated_at) > cutoff)
@@ -113,9 +120,10 @@ def feedback_lines(
             text=text,
             model_version=model_version,
             average_score=float(score),
+            lowest_score=int(low),
             rating_count=count,
         )
-        for generation_id, prompt, text, model_version, score, count in session.execute(statement)
+        for generation_id, prompt, text, model_version, score, low, count in session.execute(statement)
     ]
 
 

@@ -69,7 +69,19 @@ def test_feedback_lines_use_mean_score(session: Session) -> None:
     assert [line.text for line in lines] == ["最好/", "好句子/"]
     assert lines[1].average_score == pytest.approx(4.5)
     assert lines[1].rating_count == 2
+    assert lines[1].lowest_score == 4
     assert lines[0].model_version == "v1"
+
+
+def test_feedback_lines_bad_score(session: Session) -> None:
+    liked = add_generation(session, user_id=1, chat_id=GROUP, text="都喜欢/")
+    disliked = add_generation(session, user_id=1, chat_id=GROUP, text="有人讨厌/")
+    _rate_all(session, liked.id, [4, 5, 3])
+    _rate_all(session, disliked.id, [5, 5, 5, 2])
+    session.commit()
+
+    assert {line.text for line in feedback_lines(session=session, min_score=4)} == {"都喜欢/", "有人讨厌/"}
+    assert [line.text for line in feedback_lines(session=session, min_score=4, bad_score=2)] == ["都喜欢/"]
 
 
 def test_feedback_lines_since_run(session: Session) -> None:
