@@ -251,22 +251,6 @@ def load_checkpoint(path: str | os.PathLike[str], *, map_location: str | torch.d
     return checkpoint
 
 
-_PAYLOAD_KEYS = frozenset(
-    {
-        "model_state",
-        "model_config",
-        "vocab",
-        "train_config",
-        "metrics",
-        "corpus_fingerprint",
-        "validation_songs",
-        "created_at",
-        "version",
-        "training_state",
-    }
-)
-
-
 # the type each stored field must have, after the checks above
 _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "model_state": (dict,),
@@ -280,6 +264,9 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "version": (str,),
     "training_state": (dict, type(None)),
 }
+
+# every field a payload must carry
+_PAYLOAD_KEYS = frozenset(_FIELD_TYPES)
 
 
 def _check_field_types(path: Path, payload: dict[str, Any]) -> None:

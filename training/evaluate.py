@@ -11,14 +11,15 @@ from __future__ import annotations
 import logging
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from model.checkpoint import Checkpoint
+from model.checkpoint import METRIC_KEYS, Checkpoint
 from training.dataset import EncodedSongs, encode_with_vocab
 
 logger = logging.getLogger(__name__)
@@ -84,6 +85,11 @@ def score_songs(
         "accuracy": correct / max(count, 1),
         "characters": count,
     }
+
+
+def checkpoint_metrics(scores: Mapping[str, Any]) -> dict[str, float]:
+    """Return the loss, bpc and accuracy of `score_songs` under the checkpoint's METRIC_KEYS."""
+    return dict(zip(METRIC_KEYS, (scores["loss"], scores["bpc"], scores["accuracy"]), strict=True))
 
 
 def _padded_batch(songs: EncodedSongs, chosen: Tensor, separator_id: int) -> tuple[Tensor, Tensor]:

@@ -22,7 +22,7 @@ from torch import Tensor
 from torch.nn import functional as F
 from tqdm import tqdm
 
-from model.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from model.checkpoint import METRIC_KEYS, Checkpoint, load_checkpoint, save_checkpoint
 from model.network import CharLSTM, LSTMState
 from model.vocab import Vocabulary
 from training.config import TrainConfig
@@ -34,7 +34,7 @@ from training.dataset import (
     load_songs,
     split_songs,
 )
-from training.evaluate import autocast_context, score_songs
+from training.evaluate import autocast_context, checkpoint_metrics, score_songs
 from training.metrics import MetricsLog
 from training.samples import pick_start_characters, sample_lines
 
@@ -121,9 +121,7 @@ class _Counters:
     train_chars: int = 0
     best_val_loss: float = math.inf
     bad_evals: int = 0
-    last_metrics: dict[str, float] = field(
-        default_factory=lambda: {"val_loss": math.nan, "val_bpc": math.nan, "val_accuracy": math.nan}
-    )
+    last_metrics: dict[str, float] = field(default_factory=lambda: dict.fromkeys(METRIC_KEYS, math.nan))
 
 
 class _Run:
@@ -373,7 +371,7 @@ class _Run:
         config, counters = self.config, self.counters
         scores = score_songs(self.model, self.val_songs, self.vocab.eos_id, device=self.device, bf16=config.bf16)
         self.evaluated_step = counters.step
-        counters.last_metrics = {"val_loss": scores["loss"], "val_bpc": scores["bpc"], "val_accuracy": scores["accuracy"]}
+        counters.last_metrics = checkpoint_metrics(scores)
 
         improved = scores["loss"] < counters.best_val_loss - config.min_improvement
         if improved:

@@ -38,7 +38,7 @@ from db.models import RunStatus, RunTrigger
 from model.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
 from training.config import TrainConfig
 from training.dataset import DatasetError, corpus_fingerprint, load_songs
-from training.evaluate import evaluate
+from training.evaluate import checkpoint_metrics, evaluate
 from training.feedback import DEFAULT_MAX_LINES, select_rated_lines, write_training_set
 from training.loop import METRICS_NAME, TrainingError, TrainProgress, train
 
@@ -280,7 +280,7 @@ def retrain(options: JobOptions, run_id: int, recorder: RunRecorder, stop_signal
     recorder.progress(run_id, {**reporter.snapshot(), "phase": "comparing"}, force=True)
     candidate = candidate_checkpoint(best, current, config, run_id=run_id, feedback_lines=training_set.feedback_lines)
     after = evaluate(candidate, validation)
-    candidate.metrics = {"val_loss": after["loss"], "val_bpc": after["bpc"], "val_accuracy": after["accuracy"]}
+    candidate.metrics = checkpoint_metrics(after)
     save_checkpoint(candidate, run_dir / CANDIDATE_NAME)
     guard.check()
 
