@@ -142,7 +142,35 @@ def encode_with_vocab(songs: Sequence[str], vocab: Vocabulary) -> EncodedSongs:
     return encode_songs(songs, vocab.encode, vocab.eos_id)
 
 
-class StreamBatches:
+class _SongBatches:
+    """What both batch samplers share: the training songs, the batch shape and the per-epoch song shuffle."""
+
+    # whether row r of one batch continues row r of the batch before, so the LSTM state may carry over
+    carries_state: bool
+
+    def __init__(self, songs: EncodedSongs, *, batch_size: int, seq_len: int, seed: int) -> None:
+        if len(songs) == 0:
+            raise ValueError("no training songs")
+        self.songs = songs
+        self.batch_size = batch_size
+        self.seq_len = seq_len
+        self.seed = seed
+
+    def _shuffled_stream(self, epoch: int, device: torch.device | str | None) -> tuple[Tensor, torch.Generator]:
+        """Return the songs of `epoch` in their shuffled order as one stream, and the epoch's generator.
+
+        With a CUDA `device`, the stream is copied there once from pinned memory,
+        so that each batch is a view and no copy waits per step.
+        """
+        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+        order = torch.randperm(len(self.songs), generator=generator)
+        stream = self.songs.select(order).ids
+        if device is not None and torch.device(device).type == "cuda":
+            stream = stream.pin_memory().to(device, non_blocking=True)
+        return stream, generator
+
+
+class StreamBatches(_SongBatches):
     """Batches for truncated backpropagation through time over the training songs.
 
     Each epoch shuffles the song order (seeded by the run's seed and the epoch
@@ -152,13 +180,10 @@ class StreamBatches:
     from one batch to the next.
     """
 
+    carries_state = True
+
     def __init__(self, songs: EncodedSongs, *, batch_size: int, seq_len: int, seed: int) -> None:
-        if len(songs) == 0:
-            raise ValueError("no training songs")
-        self.songs = songs
-        self.batch_size = batch_size
-        self.seq_len = seq_len
-        self.seed = seed
+        super().__init__(songs, batch_size=batch_size, seq_len=seq_len, seed=seed)
 
         # a stream too short for batch_size rows of one window each gets fewer rows
         total = int(songs.ids.numel())
@@ -169,16 +194,8 @@ class StreamBatches:
     def epoch(
         self, epoch: int, *, start_step: int = 0, device: torch.device | str | None = None
     ) -> Iterator[tuple[Tensor, Tensor]]:
-        """Yield (inputs, targets), each (rows, seq_len), for one epoch from `start_step` on.
-
-        With a CUDA `device`, the epoch's whole stream is copied there once from
-        pinned memory, so that each batch is a view and no copy waits per step.
-        """
-        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
-        order = torch.randperm(len(self.songs), generator=generator)
-        stream = self.songs.select(order).ids
-        if device is not None and torch.device(device).type == "cuda":
-            stream = stream.pin_memory().to(device, non_blocking=True)
+        """Yield (inputs, targets), each (rows, seq_len), for one epoch from `start_step` on."""
+        stream, _ = self._shuffled_stream(epoch, device)
 
         # (rows, columns): row r reads the r-th slice of the stream
         usable = self.rows * self.columns
@@ -192,7 +209,7 @@ class StreamBatches:
             yield inputs[:, start:end], targets[:, start:end]
 
 
-class RandomWindows:
+class RandomWindows(_SongBatches):
     """Batches of windows cut at shuffled positions of the training stream, for training from a zero state.
 
     Each epoch shuffles the song order, joins the songs into one stream and
@@ -202,13 +219,10 @@ class RandomWindows:
     batch to the next.
     """
 
+    carries_state = False
+
     def __init__(self, songs: EncodedSongs, *, batch_size: int, seq_len: int, seed: int) -> None:
-        if len(songs) == 0:
-            raise ValueError("no training songs")
-        self.songs = songs
-        self.batch_size = batch_size
-        self.seq_len = seq_len
-        self.seed = seed
+        super().__init__(songs, batch_size=batch_size, seq_len=seq_len, seed=seed)
 
         total = int(songs.ids.numel())
         # a corpus shorter than one window gets one shorter window
@@ -220,10 +234,7 @@ class RandomWindows:
         self, epoch: int, *, start_step: int = 0, device: torch.device | str | None = None
     ) -> Iterator[tuple[Tensor, Tensor]]:
         """Yield (inputs, targets), each (batch, seq_len), for one epoch from `start_step` on."""
-        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
-        stream = self.songs.select(torch.randperm(len(self.songs), generator=generator)).ids
-        if device is not None and torch.device(device).type == "cuda":
-            stream = stream.pin_memory().to(device, non_blocking=True)
+        stream, generator = self._shuffled_stream(epoch, device)
 
         # window k starts at phase + k * window; the phase shifts the cuts from epoch to epoch
         spare = stream.numel() - 1 - self.windows * self.window

@@ -269,7 +269,7 @@ class _Run:
                     # forward, backward, clip, step
                     step_started = time.perf_counter()
                     loss, state = self.train_step(inputs, targets, state)
-                    if config.sampling != "stream":
+                    if not self.batches.carries_state:
                         state = None
                     counters.train_time_s += time.perf_counter() - step_started
                     counters.step += 1
