@@ -437,6 +437,7 @@ class ProgressReporter:
         self.config = config
         self.started = time.monotonic()
         self.step = 0
+        self.steps_polled = 0
         self.epoch = 0
         self.fraction = 0.0
         self.train_loss: float | None = None
@@ -455,7 +456,10 @@ class ProgressReporter:
 
     def should_stop(self) -> bool:
         """Count the step that just ended, write progress when due, and return whether to stop."""
-        self.step += 1
+        # should_stop runs once after every step, right after any on_progress for that
+        # same step, so its own count is the loop's step; adding to `step` ran one ahead
+        self.steps_polled += 1
+        self.step = self.steps_polled
         self._write(force=False)
         return self.guard.reason() is not None
 

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import json
 import signal
+import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
 
 from db import queries
-from db.engine import make_sync_engine
+from db.engine import make_sync_engine, sync_session_factory
 from db.models import ModelVersion, RunStatus, RunTrigger
 from model.checkpoint import load_checkpoint
 from tests.retrain.conftest import lengthen_corpus, prepare_data_dir, read_runs
 from training import retrain as job
+from training.config import TINY_PRESET
+from training.loop import TrainProgress
 
 BUDGET = ["--max-steps", "12", "--epochs", "5", "--threads", "1"]
 
@@ -197,3 +200,24 @@ def test_job_rejects_invalid_options(database, job_files, capsys, options, messa
     assert exited.value.code == 2
     assert message in capsys.readouterr().err
     assert read_runs(database) == []
+
+
+def test_progress_step_matches_loop(database):
+    # the loop reports every 50 steps and polls should_stop after each step, the report first
+    engine = make_sync_engine(database)
+    try:
+        recorder = job.RunRecorder(sync_session_factory(engine), progress_seconds=0.0)
+        run_id = recorder.begin(None, 7)
+        guard = job.StopGuard(recorder, run_id, job.StopSignal(), time.monotonic() + 60, timeout_minutes=1.0)
+        config = TINY_PRESET.with_overrides(max_steps=100)
+        reporter = job.ProgressReporter(recorder, run_id, guard, config, val_loss_before=6.0, feedback_lines=0)
+
+        for step in range(1, 61):
+            if step % 50 == 0:
+                reporter.on_progress(TrainProgress(step=step, epoch=0, fraction=step / 100, elapsed_s=1.0,
+                                                   train_loss=5.0, val_loss=None, best_val_loss=None))
+            assert reporter.should_stop() is False
+            [run] = read_runs(database)
+            assert run.progress["step"] == step
+    finally:
+        engine.dispose()
