@@ -10,7 +10,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from db.errors import InvalidValue, UserNotFound
-from db.models import MAX_PROMPT_LENGTH, MAX_VERSION_LENGTH, Generation, Rating, User, utcnow
+from db.models import MAX_PROMPT_LENGTH, Generation, Rating, User, utcnow
+from db.queries._checks import check_model_version
 
 MAX_PAGE_SIZE = 100
 
@@ -77,10 +78,7 @@ def record_generation(
     """
     if not prompt or len(prompt) > MAX_PROMPT_LENGTH:
         raise InvalidValue(f"invalid prompt of {len(prompt)} characters: expected 1 to {MAX_PROMPT_LENGTH}")
-    if not model_version or len(model_version) > MAX_VERSION_LENGTH:
-        raise InvalidValue(
-            f"invalid model version {model_version!r}: expected 1 to {MAX_VERSION_LENGTH} characters"
-        )
+    check_model_version(model_version)
     if session.get(User, user_id) is None:
         raise UserNotFound(user_id)
 

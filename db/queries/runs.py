@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from db.errors import InvalidRunTransition, InvalidValue, RunAlreadyActive, RunNotFound
 from db.models import ACTIVE_STATUSES, TERMINAL_STATUSES, RunStatus, RunTrigger, TrainingRun, utcnow
+from db.queries._checks import check_strict_json
 
 MemberT = TypeVar("MemberT", bound=Enum)
 
@@ -116,8 +116,21 @@ def finish_run(
         _check_json("metrics", metrics)
 
     run = _locked_run(session, run_id)
+    return _finish(session, run, status, metrics=metrics, checkpoint_path=checkpoint_path, error=error)
+
+
+def _finish(
+    session: Session,
+    run: TrainingRun,
+    status: RunStatus,
+    *,
+    metrics: dict[str, Any] | None = None,
+    checkpoint_path: str | None = None,
+    error: str | None = None,
+) -> TrainingRun:
+    # The caller has already locked `run` and checked `status` and `metrics`.
     if run.status not in ACTIVE_STATUSES:
-        raise InvalidRunTransition(run_id, run.status.value, status.value)
+        raise InvalidRunTransition(run.id, run.status.value, status.value)
 
     run.status = status
     run.finished_at = utcnow()
@@ -128,7 +141,7 @@ def finish_run(
     if error is not None:
         run.error = error
     session.flush()
-    logger.info("training run %s finished: %s", run_id, status.value)
+    logger.info("training run %s finished: %s", run.id, status.value)
     return run
 
 
@@ -148,7 +161,7 @@ def cancel_run(*, session: Session, run_id: int, reason: str = "cancelled by an 
     run = _locked_run(session, run_id)
     if run.cancel_requested_at is None and run.status in ACTIVE_STATUSES:
         run.cancel_requested_at = utcnow()
-    return finish_run(session=session, run_id=run_id, status=RunStatus.INTERRUPTED, error=reason)
+    return _finish(session, run, RunStatus.INTERRUPTED, error=reason)
 
 
 def get_run(*, session: Session, run_id: int) -> TrainingRun:
@@ -283,7 +296,4 @@ def _parse_member(kind: type[MemberT], value: MemberT | str, label: str) -> Memb
 def _check_json(name: str, value: dict[str, Any]) -> None:
     if not isinstance(value, dict):
         raise InvalidValue(f"invalid {name}: expected a dict, got {type(value).__name__}")
-    try:
-        json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError) as error:
-        raise InvalidValue(f"invalid {name}: it must be JSON without NaN or infinity ({error})") from None
+    check_strict_json(name, value)

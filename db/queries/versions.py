@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.errors import InvalidValue
-from db.models import MAX_VERSION_LENGTH, ModelVersion, utcnow
+from db.models import ModelVersion, utcnow
+from db.queries._checks import check_model_version, check_strict_json
 
 
 def record_model_version(
@@ -27,13 +26,9 @@ def record_model_version(
     Recording the version that is already current again (a bot restart, say)
     keeps its promotion time; promoting an older version back makes it current.
     """
-    if not version or len(version) > MAX_VERSION_LENGTH:
-        raise InvalidValue(f"invalid model version {version!r}: expected 1 to {MAX_VERSION_LENGTH} characters")
+    check_model_version(version)
     if metrics is not None:
-        try:
-            json.dumps(metrics, allow_nan=False)
-        except (TypeError, ValueError) as error:
-            raise InvalidValue(f"invalid metrics: they must be JSON without NaN or infinity ({error})") from None
+        check_strict_json("metrics", metrics)
 
     current = current_model_version(session=session)
     existing = session.scalar(select(ModelVersion).where(ModelVersion.version == version))
