@@ -29,11 +29,6 @@ def han_runs(text: str) -> list[str]:
     return HAN_RUN.findall(text)
 
 
-def count_han(text: str) -> int:
-    """Return how many Han characters text contains."""
-    return len(HAN_CHAR.findall(text))
-
-
 def count_latin(text: str) -> int:
     """Return how many Latin letters text contains."""
     return len(LATIN_LETTER.findall(text))
