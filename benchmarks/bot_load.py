@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import platform
 import random
@@ -41,6 +40,7 @@ from pathlib import Path
 REPOSITORY = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPOSITORY))
 
+from benchmarks.results_io import save  # noqa: E402
 from tests.botapi import BotApiServer  # noqa: E402
 
 TOKEN = "123456:benchmark-TOKEN"
@@ -241,9 +241,7 @@ def main() -> None:
         "prompts_per_user": arguments.prompts,
         "results": results,
     }
-    arguments.out.parent.mkdir(parents=True, exist_ok=True)
-    arguments.out.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
-    print(f"saved {arguments.out}")
+    save(record, arguments.out)
 
 
 if __name__ == "__main__":

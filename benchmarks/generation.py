@@ -35,6 +35,7 @@ import torch
 REPOSITORY = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPOSITORY))
 
+from benchmarks.results_io import write_json  # noqa: E402
 from model.checkpoint import Checkpoint, load_checkpoint  # noqa: E402
 from model.generate import MAX_LINE_RETRIES, GenerationRequest, LineWriter  # noqa: E402
 from model.inference import FusedStepper  # noqa: E402
@@ -287,8 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results["quality"] = "skipped: pass --checkpoint and --data"
 
     print(json.dumps(results, ensure_ascii=False, indent=2))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    write_json(results, args.out)
     return 0
 
 

@@ -23,10 +23,12 @@ from pathlib import Path
 REPOSITORY = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPOSITORY))
 
+from benchmarks.results_io import save  # noqa: E402
+from data.charset import HAN_RANGES  # noqa: E402
 from data.prepare import prepare_corpus  # noqa: E402
 
 TARGET_S = 20.0
-SONG_LINE = re.compile(r"^(?:[\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+/)+$")
+SONG_LINE = re.compile(f"^(?:[{HAN_RANGES}]+/)+$")
 FOREIGN = {
     "digits or colons (timestamps)": re.compile(r"[0-9:：]"),
     "Latin letters": re.compile(r"[A-Za-z\u00c0-\u024f]"),
@@ -97,9 +99,7 @@ def main() -> int:
         "check": check,
         "report": report.to_dict(),
     }
-    args.results.parent.mkdir(parents=True, exist_ok=True)
-    args.results.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(f"saved {args.results}")
+    save(results, args.results)
     return 0 if check["passed"] else 1
 
 

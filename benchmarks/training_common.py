@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import platform
 from pathlib import Path
 
 import torch
+
+from benchmarks.results_io import save
+
+__all__ = ["RESULTS", "machine", "save"]
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -21,9 +24,3 @@ def machine() -> dict:
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
     }
 
-
-def save(result: dict, path: Path) -> None:
-    """Write the result as indented JSON, creating the folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"saved {path}")
