@@ -38,7 +38,6 @@ class Generated:
     result: Any  # model.generate.GenerationResult
     model_version: str
     batch_size: int
-    seconds: float  # from the request's arrival at the worker to its result
 
 
 @dataclass
@@ -46,7 +45,6 @@ class _Job:
     request: Any
     future: asyncio.Future[Generated]
     loop: asyncio.AbstractEventLoop
-    queued_at: float
 
 
 _STOP = object()
@@ -99,7 +97,7 @@ class GenerationService:
         if self._closed:
             raise ServiceClosed("the generation service is closed")
         loop = asyncio.get_running_loop()
-        job = _Job(request, loop.create_future(), loop, time.perf_counter())
+        job = _Job(request, loop.create_future(), loop)
         self._queue.put(job)
         return await job.future
 
@@ -182,9 +180,8 @@ class GenerationService:
 
         self.batches += 1
         self.requests += len(batch)
-        done = time.perf_counter()
         for job, result in zip(batch, results, strict=True):
-            generated = Generated(result, writer.version, len(batch), done - job.queued_at)
+            generated = Generated(result, writer.version, len(batch))
             self._finish(job, result=generated)
 
     @staticmethod
