@@ -8,8 +8,6 @@ never imports the training code.
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -96,8 +94,8 @@ def run_step(name: str, arguments: list[str], *, capture: bool = False) -> str:
 
 
 def install_checkpoint(source: Path, target: Path) -> None:
-    """Check that `source` loads, then copy it to `target` atomically."""
-    from model.checkpoint import CheckpointError, load_checkpoint
+    """Check that `source` loads, then write it to `target` atomically."""
+    from model.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 
     if not source.is_file():
         raise PrepareError(f"training finished without writing {source}; see its output above")
@@ -106,10 +104,7 @@ def install_checkpoint(source: Path, target: Path) -> None:
     except CheckpointError as error:
         raise PrepareError(f"the trained checkpoint cannot be used: {error}") from error
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".partial")
-    shutil.copyfile(source, partial)
-    with open(partial, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(partial, target)
+    # save_checkpoint writes a temporary file, syncs it and renames it, so the bot
+    # never finds a half-written model at `target`, even after a power cut.
+    save_checkpoint(checkpoint, target)
     log.info("installed checkpoint %s (version %s) at %s", source, checkpoint.version, target)
