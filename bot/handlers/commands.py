@@ -8,7 +8,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot.formatting import MAX_MESSAGE_UTF16, fit_utf16, format_iso_time, history_text
-from bot.handlers.common import user_texts
+from bot.handlers.common import is_admin, user_texts
 from bot.keyboards import forget_keyboard, history_keyboard, level_keyboard
 from bot.runtime import get_runtime
 from bot.sampling import level_for
@@ -89,10 +89,8 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Show users, answers, ratings and the average score per model version, to admins only."""
     runtime = get_runtime(context)
     texts = user_texts(update)
-    user = update.effective_user
-    # Admins are recognised by numeric id only: usernames can be changed and reused.
-    if user.id not in runtime.settings.admin_ids:
-        log.info("rejected /stats from user %s: not an admin", user.id)
+    if not is_admin(update, runtime.settings):
+        log.info("rejected /stats from user %s: not an admin", update.effective_user.id)
         await update.effective_message.reply_text(texts.admin_only)
         return
 

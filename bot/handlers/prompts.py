@@ -12,7 +12,7 @@ from telegram.constants import ChatAction
 from telegram.ext import ContextTypes
 
 from bot.formatting import answer_text
-from bot.handlers.common import user_texts
+from bot.handlers.common import answer_query, user_texts
 from bot.keyboards import answer_keyboard
 from bot.prompt import PromptProblem, parse_prompt
 from bot.runtime import get_runtime
@@ -60,7 +60,7 @@ async def allow_prompt(update: Update, context: ContextTypes.DEFAULT_TYPE, texts
     notice = texts.rate_limited.format(seconds=seconds)
     if update.callback_query is not None:
         # A callback must be answered anyway, so every rejected press gets the notice.
-        await update.callback_query.answer(notice)
+        await answer_query(update.callback_query, notice)
     elif decision.notify:
         await update.effective_message.reply_text(notice)
     return False

@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.formatting import MAX_MESSAGE_UTF16, fit_utf16
+from bot.handlers.common import is_admin, user_language
 from bot.retraining.reports import format_time, progress_details, recent_row
 from bot.retraining.service import RetrainingService, get_service
 from bot.retraining.texts import RetrainTexts, retrain_texts
@@ -90,9 +91,8 @@ async def _admin_service(
 ) -> tuple[RetrainingService, RetrainTexts] | None:
     """Return the service and the user's texts, or reply with a refusal and return None."""
     user = update.effective_user
-    texts = retrain_texts(user.language_code if user else None)
-    # Admins are recognised by numeric id only: usernames can be changed and reused.
-    if user is None or user.id not in get_runtime(context).settings.admin_ids:
+    texts = retrain_texts(user_language(update))
+    if not is_admin(update, get_runtime(context).settings):
         logger.info("user %s is not an admin; %s rejected", user.id if user else None, command)
         await update.effective_message.reply_text(texts.admin_only)
         return None
