@@ -28,6 +28,11 @@ def runs_dir(settings: Settings) -> Path:
     return layout.runs_dir(settings.data_dir)
 
 
+def run_folder(settings: Settings, run_id: int) -> Path:
+    """Return the folder of run `run_id`; the job writes its log, metrics and checkpoint there."""
+    return runs_dir(settings) / str(run_id)
+
+
 def job_command(run_id: int, settings: Settings, retrain: RetrainSettings) -> list[str]:
     """Return the command line of the job that carries out the queued run `run_id`."""
     command = [
@@ -61,7 +66,7 @@ async def launch_job(run_id: int, settings: Settings, retrain: RetrainSettings) 
     bot only, and the bot stops the child itself. Its output goes to a file, not
     a pipe, so the child keeps running (and logging) if the bot dies.
     """
-    folder = runs_dir(settings) / str(run_id)
+    folder = run_folder(settings, run_id)
     folder.mkdir(parents=True, exist_ok=True)
     environment = dict(os.environ)
     environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), environment.get("PYTHONPATH")]))

@@ -89,6 +89,7 @@ class RetrainingService:
         self.opened = False
         self._engine = None
         self._sessions = None
+        self._read_sessions = None
         self._last_seen_version: str | None = None
         self._sync_lock = asyncio.Lock()
 
@@ -108,6 +109,9 @@ class RetrainingService:
             return
         self._engine = db_engine.make_async_engine(self.settings.database_url)
         self._sessions = db_engine.async_session_factory(self._engine)
+        # Pure reads use these sessions. On SQLite a plain session takes the write lock,
+        # so polling every few seconds with one would hold up the job's progress writes.
+        self._read_sessions = db_engine.async_session_factory(db_engine.read_only(self._engine))
         self.opened = True
 
         orphans = await self._recover_orphans()
@@ -249,7 +253,7 @@ class RetrainingService:
 
     async def status(self) -> tuple[TrainingRun | None, list[TrainingRun], datetime | None]:
         """Return the active run, the last five runs and the current model version's promotion time."""
-        async with self._sessions() as session:
+        async with self._read_sessions() as session:
             active = await aio.active_run(session)
             recent = await aio.recent_runs(session, limit=5)
             version = await aio.current_model_version(session)
@@ -301,7 +305,7 @@ class RetrainingService:
                     break
                 if return_code is not None:
                     status = RunStatus.INTERRUPTED if run.cancel_requested_at else RunStatus.FAILED
-                    log_path = launcher.runs_dir(self.settings) / str(run_id) / launcher.LOG_NAME
+                    log_path = launcher.run_folder(self.settings, run_id) / launcher.LOG_NAME
                     await self._record_failure(run_id, status, launcher.exit_reason(return_code, log_path))
                     break
                 if time.monotonic() - followed.started > hard_limit:
@@ -341,8 +345,7 @@ class RetrainingService:
 
     async def _plot(self, run: TrainingRun) -> bytes | None:
         metrics = run.metrics or {}
-        metrics_file = Path(metrics.get("metrics_file") or launcher.runs_dir(self.settings) / str(run.id)
-                            / "metrics.jsonl")
+        metrics_file = Path(metrics.get("metrics_file") or launcher.run_folder(self.settings, run.id) / "metrics.jsonl")
         if not metrics_file.is_file():
             return None
         before = metrics.get("val_loss_before") or (run.progress or {}).get("val_loss_before")
@@ -380,7 +383,7 @@ class RetrainingService:
             service = get_runtime(self.application).service
             if service is None or not self.opened:
                 return
-            async with self._sessions() as session:
+            async with self._read_sessions() as session:
                 current = await aio.current_model_version(session)
             if current is None or current.version in (service.version, self._last_seen_version):
                 return
@@ -413,7 +416,7 @@ class RetrainingService:
             )
 
     async def _get_run(self, run_id: int) -> TrainingRun:
-        async with self._sessions() as session:
+        async with self._read_sessions() as session:
             return await aio.get_run(session, run_id=run_id)
 
     async def _record_failure(self, run_id: int, status: RunStatus, reason: str) -> None:
@@ -452,7 +455,7 @@ class RetrainingService:
     async def _texts_for(self, chat_id: int) -> RetrainTexts:
         """Return the texts in the stored language of the user with id `chat_id` (a private chat)."""
         try:
-            async with self._sessions() as session:
+            async with self._read_sessions() as session:
                 user = await aio.get_user(session, user_id=chat_id)
         except DatabaseError:
             user = None
