@@ -199,7 +199,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         torch.set_num_threads(options.threads)
 
     engine = db_engine.make_sync_engine(options.database_url)
-    recorder = RunRecorder(db_engine.sync_session_factory(engine), options.progress_seconds)
+    recorder = RunRecorder(db_engine.sync_session_factory(engine), options.progress_seconds,
+                           read_sessions=db_engine.sync_session_factory(db_engine.read_only(engine)))
     try:
         run_id = recorder.begin(options.run_id, options.requested_by)
     except DatabaseError as error:
@@ -499,8 +500,10 @@ class ProgressReporter:
 class RunRecorder:
     """The job's writes to its training-run row, each in its own short transaction."""
 
-    def __init__(self, sessions, progress_seconds: float) -> None:
+    def __init__(self, sessions, progress_seconds: float, *, read_sessions=None) -> None:
         self.sessions = sessions
+        # the feedback read can take a while; on SQLite a read-only session does not hold the write lock
+        self.read_sessions = read_sessions or sessions
         self.progress_seconds = progress_seconds
         self.last_write = 0.0
 
@@ -516,7 +519,7 @@ class RunRecorder:
 
     def rated_lines(self, good_score: float, bad_score: float, limit: int):
         """Return the rated lines the selection rule keeps."""
-        with self.sessions() as session:
+        with self.read_sessions() as session:
             return select_rated_lines(session=session, good_score=good_score, bad_score=bad_score, limit=limit)
 
     def progress(self, run_id: int, progress: dict[str, Any], *, force: bool) -> bool:
